@@ -1,0 +1,70 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "qmp-shell",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "QMP", targets: ["QMP"]),
+        .executable(name: "qmp-shell", targets: ["qmp-shell"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The embedded async QMP core: JSON, transport, client, events. No terminal code.
+        .target(
+            name: "QMP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // libedit, wrapped in small inline C functions Swift can call.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // The front end as a library: line parser, rendering, script runner, REPL.
+        .target(
+            name: "QMPShell",
+            dependencies: [
+                "QMP",
+                "CEditLine",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The executable: argument parsing and wiring only.
+        .executableTarget(
+            name: "qmp-shell",
+            dependencies: [
+                "QMP",
+                "QMPShell",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Benchmarks run by `make bench`; not part of the test suite.
+        .executableTarget(
+            name: "qmp-bench",
+            dependencies: ["QMP", "QMPTestSupport"],
+            path: "Benchmarks/qmp-bench"
+        ),
+        // Test helpers shared by the tests and the benchmarks: a scriptable fake QMP server,
+        // a throwaway QEMU and qemu-ga, a pseudo-terminal driver.
+        .target(
+            name: "QMPTestSupport",
+            dependencies: ["QMP"],
+            path: "Tests/Support"
+        ),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport"]),
+        .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell"]),
+        // Runs the built `qmp-shell` as a user would: -c, -f, pipes, and a real pseudo-terminal.
+        .testTarget(name: "EndToEndTests", dependencies: ["QMP", "QMPTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
