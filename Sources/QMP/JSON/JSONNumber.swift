@@ -13,8 +13,8 @@ public struct JSONNumber: Sendable, Hashable {
     /// Makes a number from JSON number text; `nil` if the text is not a JSON number.
     public init?(text: String) {
         let bytes = Array(text.utf8)
-        let end = bytes.withUnsafeBufferPointer { JSONParser.scanNumber($0, from: 0) }
-        guard !bytes.isEmpty, end == bytes.count else { return nil }
+        let scan = bytes.withUnsafeBufferPointer { JSONParser.scanNumber($0, from: 0) }
+        guard scan.problem == nil, scan.end == bytes.count else { return nil }
         self.text = text
     }
 

@@ -33,21 +33,23 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     /// The keys in order.
     public var keys: [String] { members.map(\.key) }
 
-    /// The value for `key`; setting `nil` removes it, setting a new key appends it.
+    /// The value for `key` (the last member with that key). Setting a value replaces that member's
+    /// value in place, or appends a new member; setting `nil` removes every member with that key, so
+    /// that reading it afterwards gives `nil`.
     public subscript(key: String) -> JSONValue? {
         get {
             guard let index = members.lastIndex(where: { $0.key == key }) else { return nil }
             return members[index].value
         }
         set {
-            if let index = members.lastIndex(where: { $0.key == key }) {
-                if let newValue {
+            if let newValue {
+                if let index = members.lastIndex(where: { $0.key == key }) {
                     members[index].value = newValue
                 } else {
-                    members.remove(at: index)
+                    members.append(Member(key: key, value: newValue))
                 }
-            } else if let newValue {
-                members.append(Member(key: key, value: newValue))
+            } else {
+                members.removeAll { $0.key == key }
             }
         }
     }
@@ -55,5 +57,10 @@ public struct JSONObject: Sendable, Hashable, RandomAccessCollection, Expressibl
     /// Appends a member without looking for an existing one with the same key.
     public mutating func append(key: String, value: JSONValue) {
         members.append(Member(key: key, value: value))
+    }
+
+    /// This object as JSON text.
+    public func serialized(_ layout: JSONValue.Layout = .compact) -> String {
+        JSONValue.object(self).serialized(layout)
     }
 }

@@ -49,34 +49,49 @@ public enum JSONParser {
         }
     }
 
-    /// Scans a JSON number starting at `start`; returns the index after it, or `start` if there is
-    /// no valid number there.
-    static func scanNumber(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    /// Why a text is not a JSON number.
+    enum NumberProblem {
+        /// No digit where the integer part should start (after `-`, or at the start).
+        case integerDigits
+        /// A digit after a leading `0`, as in `01`.
+        case leadingZero
+        /// No digit after the `.`.
+        case fractionDigits
+        /// No digit after the `e` (and its optional sign).
+        case exponentDigits
+    }
+
+    /// Scans a JSON number starting at `start`. Returns the index after it and no problem, or the
+    /// index of the byte that breaks the number grammar and what is wrong there.
+    static func scanNumber(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int)
+        -> (end: Int, problem: NumberProblem?)
+    {
         var index = start
-        func digits() -> Int {
-            let first = index
-            while index < bytes.count, bytes[index] &- UInt8(ascii: "0") < 10 { index += 1 }
-            return index - first
+        func isDigit(_ position: Int) -> Bool {
+            position < bytes.count && bytes[position] &- UInt8(ascii: "0") < 10
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count else { return start }
+        guard isDigit(index) else { return (index, .integerDigits) }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
-        } else if digits() == 0 {
-            return start
+            if isDigit(index) { return (index, .leadingZero) }
+        } else {
+            repeat { index += 1 } while isDigit(index)
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            if digits() == 0 { return start }
+            guard isDigit(index) else { return (index, .fractionDigits) }
+            repeat { index += 1 } while isDigit(index)
         }
         if index < bytes.count, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                 index += 1
             }
-            if digits() == 0 { return start }
+            guard isDigit(index) else { return (index, .exponentDigits) }
+            repeat { index += 1 } while isDigit(index)
         }
-        return index
+        return (index, nil)
     }
 
     private struct Reader {
@@ -122,13 +137,26 @@ public enum JSONParser {
             case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
             case UInt8(ascii: "n"): try expectWord("null"); return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let end = JSONParser.scanNumber(bytes, from: index)
-                guard end > index else { throw error("invalid number") }
+                let (end, problem) = JSONParser.scanNumber(bytes, from: index)
+                if let problem {
+                    index = end
+                    throw numberError(problem)
+                }
                 let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
                 index = end
                 return .number(JSONNumber(validatedText: text))
             default:
                 throw error("expected a value, found \(describeCurrent())")
+            }
+        }
+
+        /// The error for a number that breaks the grammar at the current byte.
+        func numberError(_ problem: NumberProblem) -> JSONParseError {
+            switch problem {
+            case .integerDigits: error("invalid number: expected a digit, found \(describeCurrent())")
+            case .leadingZero: error("invalid number: leading zeros are not allowed")
+            case .fractionDigits: error("invalid number: expected a digit after '.', found \(describeCurrent())")
+            case .exponentDigits: error("invalid number: expected a digit in the exponent, found \(describeCurrent())")
             }
         }
 
@@ -299,16 +327,16 @@ public enum JSONParser {
         }
 
         mutating func readHex4() throws(JSONParseError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("expected four hex digits after \\u") }
             var value: UInt32 = 0
             for _ in 0..<4 {
+                guard index < bytes.count else { throw error("expected four hex digits after \\u, found end of input") }
                 let byte = bytes[index]
                 let digit: UInt8
                 switch byte {
                 case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
                 case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
                 case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw error("expected four hex digits after \\u")
+                default: throw error("expected four hex digits after \\u, found \(describeCurrent())")
                 }
                 value = value << 4 | UInt32(digit)
                 index += 1

@@ -1,0 +1,153 @@
+import Logging
+import NIOCore
+
+/// Routing of inbound messages, called by the ``MessageFramer`` on the connection's event loop,
+/// one message at a time in wire order.
+extension QMPClient: MessageSink {
+    func receive(message bytes: UnsafeRawBufferPointer) {
+        if let observer = configuration.messageObserver {
+            observer(.received, String(decoding: bytes, as: UTF8.self))
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes.assumingMemoryBound(to: UInt8.self))
+        } catch {
+            fail(.protocolViolation("the server sent invalid JSON (\(error)): \(Self.preview(bytes))"))
+            return
+        }
+        guard case .object(let message) = value else {
+            fail(.protocolViolation("the server sent \(Self.preview(bytes)) where a JSON object was expected"))
+            return
+        }
+        switch state.withLock({ $0.phase }) {
+        case .greeting:
+            completeHandshake(.success(message))
+        case .agentSync(let id):
+            // Everything before the answer to our sync is stale or the reply to the 0xFF; skip it.
+            if message["return"]?.intValue == id { completeHandshake(.success(message)) }
+        case .ready:
+            route(message)
+        }
+    }
+
+    private func route(_ message: JSONObject) {
+        if message["event"] != nil {
+            routeEvent(message)
+        } else if message["return"] != nil || message["error"] != nil {
+            routeReply(message)
+        } else {
+            configuration.logger.warning(
+                "ignored a message that is neither a reply nor an event",
+                metadata: ["message": "\(JSONValue.object(message).serialized().prefix(200))"])
+        }
+    }
+
+    private func routeEvent(_ message: JSONObject) {
+        let delivery = state.withLock { state -> (QMPEvent, [EventListener])? in
+            guard let event = QMPEvent(message: message, sequence: state.eventSequence + 1) else { return nil }
+            state.eventSequence += 1
+            if state.history.count >= configuration.historyLimit { state.history.removeFirst() }
+            state.history.append(event)
+            return (event, state.listeners)
+        }
+        guard let (event, listeners) = delivery else {
+            configuration.logger.warning("ignored an event without a name")
+            return
+        }
+        for listener in listeners where listener.accepts(event) {
+            listener.deliver(event)
+        }
+    }
+
+    private func routeReply(_ message: JSONObject) {
+        guard let id = message["id"] else {
+            if let error = message["error"] {
+                let description = error["desc"]?.stringValue ?? JSONValue.object(message).serialized()
+                fail(.protocolViolation("the server reported an error without an id: \(description)"))
+            } else {
+                configuration.logger.warning("dropped a reply without an id")
+            }
+            return
+        }
+        let pending = state.withLock { state -> Pending? in
+            guard let number = id.intValue else { return nil }
+            return state.pending.removeValue(forKey: number)
+        }
+        guard let pending else {
+            configuration.logger.warning("dropped a reply with an unknown id", metadata: ["id": "\(id.serialized())"])
+            return
+        }
+        var reply = message
+        reply["id"] = pending.callerID
+        pending.continuation.resume(returning: .success(reply))
+    }
+
+    private func completeHandshake(_ result: Result<JSONObject, QMPError>) {
+        if let (waiter, result) = state.withLock({ $0.completeHandshake(result) }) {
+            waiter.resume(returning: result)
+        }
+    }
+
+    func framingFailed(_ reason: String) {
+        fail(.protocolViolation(reason))
+    }
+
+    func connectionClosed(error: (any Error)?, partial: Bool) {
+        let cleanup = state.withLock { state -> (QMPError?, [Pending], [CheckedContinuation<QMPError?, Never>])? in
+            guard !state.closed else { return nil }
+            state.closed = true
+            if state.disconnectCause == nil && state.runstate != .disconnecting {
+                let reason: String
+                if let error, !Self.isPeerClosure(error) {
+                    reason = "connection error: \(Self.describe(error))"
+                } else if partial {
+                    reason = "the server closed the connection in the middle of a message"
+                } else {
+                    reason = "the server closed the connection"
+                }
+                state.disconnectCause = .disconnected(reason)
+            }
+            state.runstate = .idle
+            state.channel = nil
+            if let spare = state.socketDescriptor {
+                close(spare)
+                state.socketDescriptor = nil
+            }
+            let pending = Array(state.pending.values)
+            state.pending.removeAll()
+            let waiters = state.disconnectWaiters
+            state.disconnectWaiters.removeAll()
+            return (state.disconnectCause, pending, waiters)
+        }
+        guard let (cause, pending, waiters) = cleanup else { return }
+        let failure: QMPError = .disconnected(
+            cause.map { cause in
+                if case .disconnected(let reason) = cause { return reason }
+                return cause.description
+            } ?? "the client disconnected")
+        completeHandshake(.failure(cause ?? failure))
+        for command in pending { command.continuation.resume(returning: .failure(failure)) }
+        finishListeners()
+        notifyObservers(.idle)
+        if let cause { configuration.logger.info("connection ended", metadata: ["cause": "\(cause)"]) }
+        for waiter in waiters { waiter.resume(returning: cause) }
+    }
+
+    /// A reset or broken pipe is how a killed server looks; say so the same way as an orderly close.
+    static func isPeerClosure(_ error: any Error) -> Bool {
+        guard let error = error as? IOError else { return false }
+        return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+    }
+
+    /// The start of a message, for error text.
+    static func preview(_ bytes: UnsafeRawBufferPointer) -> String {
+        let text = String(decoding: bytes.prefix(120), as: UTF8.self)
+        return bytes.count > 120 ? "'\(text)…' (\(bytes.count) bytes)" : "'\(text)'"
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif

@@ -1,0 +1,67 @@
+import NIOCore
+
+extension QMPClient {
+    /// A command waiting for its reply.
+    struct Pending {
+        let continuation: CheckedContinuation<Result<JSONObject, QMPError>, Never>
+        /// The id the caller put in the message, restored in the reply.
+        let callerID: JSONValue?
+    }
+
+    /// What the next inbound message is expected to be.
+    enum Phase: Equatable {
+        /// The QMP greeting.
+        case greeting
+        /// The guest agent's answer to our `guest-sync-delimited` with this id.
+        case agentSync(id: Int)
+        /// Replies and events.
+        case ready
+    }
+
+    /// Everything mutable about a client, guarded by one lock.
+    struct State {
+        var runstate: Runstate = .idle
+        /// Set once connecting starts: a client serves one connection.
+        var used = false
+        /// Set once the connection has ended (or never came to be).
+        var closed = false
+        var channel: (any Channel)?
+        /// A duplicate of a UNIX socket's descriptor, for SCM_RIGHTS; `nil` over TCP.
+        var socketDescriptor: Int32?
+        var phase: Phase = .greeting
+        var greeting: Greeting?
+        var handshakeResult: Result<JSONObject, QMPError>?
+        var handshakeWaiter: CheckedContinuation<Result<JSONObject, QMPError>, Never>?
+        var nextID = 1
+        var pending: [Int: Pending] = [:]
+        var listeners: [EventListener]
+        var history = CircularBuffer<QMPEvent>()
+        var eventSequence: UInt64 = 0
+        var disconnectCause: QMPError?
+        var disconnectWaiters: [CheckedContinuation<QMPError?, Never>] = []
+        var runstateObservers: [Int: AsyncStream<Runstate>.Continuation] = [:]
+        var nextObserverID = 0
+
+        init(listeners: [EventListener]) {
+            self.listeners = listeners
+        }
+
+        /// The error for a command that cannot be sent now.
+        var notConnectedError: QMPError {
+            if let disconnectCause { return .disconnected(disconnectCause.description) }
+            return .invalidState("not connected")
+        }
+
+        /// Hands a handshake message (or failure) to the waiting `connect`, or keeps it for it.
+        mutating func completeHandshake(_ result: Result<JSONObject, QMPError>)
+            -> (CheckedContinuation<Result<JSONObject, QMPError>, Never>, Result<JSONObject, QMPError>)?
+        {
+            if let waiter = handshakeWaiter {
+                handshakeWaiter = nil
+                return (waiter, result)
+            }
+            if handshakeResult == nil { handshakeResult = result }
+            return nil
+        }
+    }
+}

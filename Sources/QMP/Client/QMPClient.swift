@@ -1,0 +1,441 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// An asynchronous QMP client: one connection to a QEMU monitor (or a guest agent), any number of
+/// commands in flight, and events fanned out to listeners.
+///
+/// ```swift
+/// let client = QMPClient()
+/// try await client.connect(to: .unix(path: "/run/vm.sock"))
+/// let status = try await client.execute("query-status")
+/// for await event in client.events { print(event.name) }
+/// ```
+///
+/// A client serves one connection: once it is disconnected, make a new one to connect again.
+/// Inbound messages are parsed and routed on the connection's event loop, in the order they came
+/// off the wire: an event that precedes a reply is queued for listeners before that reply's caller
+/// resumes.
+public final class QMPClient: Sendable {
+    /// What is on the other end of the socket.
+    public enum Mode: Sendable, Hashable {
+        /// A QEMU monitor: greeting, then `qmp_capabilities`.
+        case qmp
+        /// qemu-ga: no greeting; a `guest-sync-delimited` handshake instead.
+        case guestAgent
+    }
+
+    /// How a client connects and what it does with what it receives.
+    public struct Configuration: Sendable {
+        public var mode: Mode = .qmp
+        /// Send `qmp_capabilities` after the greeting (`false` is qmp-shell's `-N`).
+        public var negotiate = true
+        /// Ask for out-of-band execution when the server offers it.
+        public var enableOOB = true
+        /// How long the greeting and negotiation (or the agent's sync) may take.
+        public var handshakeTimeout: Duration = .seconds(5)
+        /// Queue size of the default ``QMPClient/events`` listener.
+        public var defaultListenerCapacity = 10_000
+        /// How many recent events ``QMPClient/waitForEvent(since:timeout:where:)`` can look back on.
+        public var historyLimit = 1_000
+        /// Where the client reports dropped replies and unknown messages.
+        public var logger = Logger(label: "qmp")
+        /// Sees the text of every message sent and received (for `-v` and `-l`), on the connection's
+        /// event loop for received ones. Keep it quick.
+        public var messageObserver: (@Sendable (MessageDirection, String) -> Void)?
+
+        public init() {}
+    }
+
+    /// Guest-agent commands that never reply, so waiting for one would hang.
+    public static let agentCommandsWithoutReply: Set<String> = [
+        "guest-shutdown", "guest-suspend-disk", "guest-suspend-ram", "guest-suspend-hybrid",
+    ]
+
+    public let configuration: Configuration
+    /// The default listener: receives every event, dropping the oldest beyond its capacity.
+    public let events: EventListener
+    let state: Mutex<State>
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        self.events = EventListener(capacity: configuration.defaultListenerCapacity)
+        self.state = Mutex(State(listeners: [events]))
+    }
+
+    /// Where the client is in its life.
+    public var runstate: Runstate { state.withLock { $0.runstate } }
+
+    /// The server's greeting, once connected to a QEMU monitor.
+    public var greeting: Greeting? { state.withLock { $0.greeting } }
+
+    /// Why the connection ended, if it ended other than by ``disconnect()``.
+    public var disconnectCause: QMPError? { state.withLock { $0.disconnectCause } }
+
+    /// The current runstate, then every change, until the task stops listening.
+    public func runstateChanges() -> AsyncStream<Runstate> {
+        let (stream, continuation) = AsyncStream<Runstate>.makeStream(bufferingPolicy: .bufferingNewest(16))
+        let id = state.withLock { state -> Int in
+            state.nextObserverID += 1
+            state.runstateObservers[state.nextObserverID] = continuation
+            continuation.yield(state.runstate)
+            return state.nextObserverID
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.runstateObservers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    // MARK: - Connecting
+
+    /// Connects to `address`, reads the greeting and negotiates capabilities (or, for a guest
+    /// agent, synchronises). Throws ``QMPError/couldNotConnect(_:)`` or ``QMPError/handshakeFailed(_:)``.
+    public func connect(to address: QMPAddress) async throws(QMPError) {
+        try beginConnecting()
+        let channel: any Channel
+        do {
+            switch address {
+            case .unix(let path):
+                let fd = try UnixSocket.connect(path: path)
+                let spare = dup(fd)
+                state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
+                channel = try await makeBootstrap().withConnectedSocket(fd).get()
+            case .tcp(let host, let port):
+                channel = try await makeBootstrap().connect(host: host, port: port).get()
+            }
+        } catch {
+            endWithoutConnection()
+            if let error = error as? QMPError { throw error }
+            throw .couldNotConnect("could not connect to \(address): \(Self.describe(error))")
+        }
+        try await handshake(on: channel)
+    }
+
+    /// Accepts one connection on `listener` (a QEMU started with `-qmp unix:PATH` connecting to us)
+    /// and performs the handshake.
+    public func accept(from listener: QMPSocketListener, timeout: Duration) async throws(QMPError) {
+        try beginConnecting()
+        let channel: any Channel
+        do {
+            let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let fd = try await NIOThreadPool.singleton.runIfActive {
+                try UnixSocket.acceptOne(listening: listener.descriptor, timeoutMilliseconds: milliseconds)
+            }
+            let spare = dup(fd)
+            state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
+            channel = try await makeBootstrap().withConnectedSocket(fd).get()
+        } catch {
+            endWithoutConnection()
+            if let error = error as? QMPError { throw error }
+            throw .couldNotConnect("could not accept a connection on \(listener.path): \(Self.describe(error))")
+        }
+        try await handshake(on: channel)
+    }
+
+    private func beginConnecting() throws(QMPError) {
+        let observers = try state.withLock { state throws(QMPError) -> [AsyncStream<Runstate>.Continuation] in
+            guard state.runstate == .idle, !state.used else {
+                throw .invalidState("this client is already connected or was connected before; make a new one")
+            }
+            state.used = true
+            state.runstate = .connecting
+            return Array(state.runstateObservers.values)
+        }
+        for observer in observers { observer.yield(.connecting) }
+    }
+
+    /// Back to idle after a connection attempt that never got a channel.
+    private func endWithoutConnection() {
+        let observers = state.withLock { state -> [AsyncStream<Runstate>.Continuation] in
+            state.runstate = .idle
+            state.closed = true
+            if let spare = state.socketDescriptor {
+                close(spare)
+                state.socketDescriptor = nil
+            }
+            return Array(state.runstateObservers.values)
+        }
+        for observer in observers { observer.yield(.idle) }
+        finishListeners()
+    }
+
+    private func makeBootstrap() -> ClientBootstrap {
+        ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            // Floods arrive in big reads: one wake-up for many events.
+            .channelOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20)
+            )
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MessageFramer(sink: self))
+                }
+            }
+    }
+
+    private func handshake(on channel: any Channel) async throws(QMPError) {
+        let mode = configuration.mode
+        state.withLock { state in
+            state.channel = channel
+            state.phase = mode == .qmp ? .greeting : .agentSync(id: Int.random(in: 1...Int(Int32.max)))
+        }
+        let timeout = configuration.handshakeTimeout
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+            let what = state.withLock { state -> String? in
+                guard state.runstate == .connecting else { return nil }
+                switch state.phase {
+                case .greeting: return "the server sent no greeting within \(timeout.secondsDescription)"
+                case .agentSync: return "the guest agent did not answer guest-sync-delimited within \(timeout.secondsDescription)"
+                case .ready: return "the server did not answer qmp_capabilities within \(timeout.secondsDescription)"
+                }
+            }
+            if let what { self.fail(.handshakeFailed(what)) }
+        }
+        defer { timer.cancel() }
+        do throws(QMPError) {
+            switch mode {
+            case .qmp:
+                let greeting = try Greeting(message: try await awaitHandshake())
+                state.withLock { state in
+                    state.greeting = greeting
+                    state.phase = .ready
+                }
+                if configuration.negotiate {
+                    var arguments = JSONObject()
+                    if configuration.enableOOB && greeting.capabilities.contains("oob") {
+                        arguments["enable"] = ["oob"]
+                    }
+                    do throws(QMPError) {
+                        _ = try await execute("qmp_capabilities", arguments: arguments.isEmpty ? nil : arguments)
+                    } catch .commandFailed(let errorClass, let description) {
+                        throw .handshakeFailed("qmp_capabilities was refused: \(errorClass): \(description)")
+                    }
+                }
+            case .guestAgent:
+                guard case .agentSync(let id) = state.withLock({ $0.phase }) else { return }
+                // The 0xFF makes qemu-ga drop any half-received input; it answers with an id-less
+                // error we ignore, then with 0xFF and our id.
+                var bytes: [UInt8] = [0xFF]
+                let sync: JSONValue = ["execute": "guest-sync-delimited", "arguments": ["id": .number(JSONNumber(id))]]
+                sync.write(to: &bytes)
+                bytes.append(0x0A)
+                configuration.messageObserver?(.sent, sync.serialized())
+                channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+                _ = try await awaitHandshake()
+                state.withLock { $0.phase = .ready }
+            }
+        } catch {
+            fail(error)
+            try? await channel.closeFuture.get()
+            throw handshakeError(from: error)
+        }
+        setRunstate(.running, onlyFrom: .connecting)
+        if runstate != .running {
+            throw handshakeError(from: disconnectCause ?? .disconnected("the connection closed during the handshake"))
+        }
+    }
+
+    private func handshakeError(from error: QMPError) -> QMPError {
+        switch state.withLock({ $0.disconnectCause }) ?? error {
+        case .handshakeFailed(let message): return .handshakeFailed(message)
+        case .protocolViolation(let message), .disconnected(let message), .invalidState(let message),
+            .couldNotConnect(let message), .timedOut(let message):
+            return .handshakeFailed(message)
+        case .commandFailed(let errorClass, let description): return .handshakeFailed("\(errorClass): \(description)")
+        }
+    }
+
+    private func awaitHandshake() async throws(QMPError) -> JSONObject {
+        try await withCheckedContinuation { (continuation: CheckedContinuation<Result<JSONObject, QMPError>, Never>) in
+            let ready = state.withLock { state -> Result<JSONObject, QMPError>? in
+                if let result = state.handshakeResult {
+                    state.handshakeResult = nil
+                    return result
+                }
+                state.handshakeWaiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }.get()
+    }
+
+    // MARK: - Commands
+
+    /// Runs `command` and returns its `return` value, or throws ``QMPError/commandFailed(errorClass:description:)``
+    /// with QEMU's error class and description. `oob` sends it as `exec-oob`. `descriptors` are
+    /// passed with SCM_RIGHTS just before the command (for `add-fd` and `getfd`; UNIX sockets only).
+    @discardableResult
+    public func execute(
+        _ command: String, arguments: JSONObject? = nil, oob: Bool = false, passing descriptors: [Int32] = []
+    ) async throws(QMPError) -> JSONValue {
+        var message = JSONObject()
+        message[oob ? "exec-oob" : "execute"] = .string(command)
+        if let arguments { message["arguments"] = .object(arguments) }
+        let reply = try await send(message, passing: descriptors)
+        if let error = reply["error"] {
+            throw .commandFailed(
+                errorClass: error["class"]?.stringValue ?? "Error",
+                description: error["desc"]?.stringValue ?? JSONValue.object(reply).serialized()
+            )
+        }
+        return reply["return"] ?? .null
+    }
+
+    /// Sends a message as written and returns the whole reply object (`return` or `error`).
+    ///
+    /// The client replaces the message's `id` with its own to route the reply, then puts the
+    /// caller's `id` back into the reply (or leaves none if the caller gave none). Guest-agent
+    /// commands that never reply return an empty object once written.
+    public func send(_ message: JSONObject, passing descriptors: [Int32] = []) async throws(QMPError) -> JSONObject {
+        let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue ?? ""
+        let expectsReply = !(configuration.mode == .guestAgent && Self.agentCommandsWithoutReply.contains(name))
+        if !descriptors.isEmpty { try await pass(descriptors) }
+        let callerID = message["id"]
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<JSONObject, QMPError>, Never>) in
+            let registered = state.withLock { state -> Result<(Int, any Channel), QMPError> in
+                guard let channel = state.channel, !state.closed,
+                    state.runstate == .running || (state.runstate == .connecting && state.phase == .ready)
+                else {
+                    return .failure(state.notConnectedError)
+                }
+                let id = state.nextID
+                state.nextID += 1
+                if expectsReply {
+                    state.pending[id] = Pending(continuation: continuation, callerID: callerID)
+                }
+                return .success((id, channel))
+            }
+            switch registered {
+            case .failure(let error):
+                continuation.resume(returning: .failure(error))
+            case .success(let (id, channel)):
+                var outgoing = message
+                outgoing["id"] = .number(JSONNumber(id))
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(128)
+                JSONValue.object(outgoing).write(to: &bytes)
+                configuration.messageObserver?(.sent, String(decoding: bytes, as: UTF8.self))
+                bytes.append(0x0A)
+                let written = channel.writeAndFlush(ByteBuffer(bytes: bytes))
+                if expectsReply {
+                    written.whenFailure { [self] error in
+                        let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+                        pending?.continuation.resume(
+                            returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
+                    }
+                } else {
+                    written.whenComplete { outcome in
+                        switch outcome {
+                        case .success: continuation.resume(returning: .success(JSONObject()))
+                        case .failure(let error):
+                            continuation.resume(returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
+                        }
+                    }
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Passes descriptors ahead of the next command, after everything already queued is written.
+    private func pass(_ descriptors: [Int32]) async throws(QMPError) {
+        let (channel, socket) = state.withLock { ($0.channel, $0.socketDescriptor) }
+        guard let channel, runstate == .running else { throw state.withLock { $0.notConnectedError } }
+        guard let socket else {
+            throw .invalidState("file descriptors can only be passed over a UNIX socket, not TCP")
+        }
+        do {
+            try await channel.writeAndFlush(ByteBuffer()).get()
+            try await channel.eventLoop.submit { try UnixSocket.sendDescriptors(descriptors, over: socket) }.get()
+        } catch {
+            if let error = error as? QMPError { throw error }
+            throw .disconnected("could not pass file descriptors: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: - Disconnecting
+
+    /// Closes the connection. Pending commands fail with ``QMPError/disconnected(_:)``; listeners
+    /// end after their queued events. Returns when the client is idle again.
+    public func disconnect() async {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard state.runstate != .idle, !state.closed else { return nil }
+            state.runstate = .disconnecting
+            return state.channel
+        }
+        guard let channel else { return }
+        notifyObservers(.disconnecting)
+        channel.close(promise: nil)
+        _ = await waitUntilDisconnected()
+    }
+
+    /// Waits until the connection has ended and returns why: `nil` after ``disconnect()``, otherwise
+    /// the cause (the server closed the connection, broke the protocol, ...). Reported once, here and in
+    /// ``disconnectCause``; every pending command has failed by then.
+    public func waitUntilDisconnected() async -> QMPError? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<QMPError?, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.closed && state.runstate == .idle { return true }
+                state.disconnectWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume(returning: state.withLock { $0.disconnectCause }) }
+        }
+    }
+
+    /// Ends the connection because of `cause`; the first cause wins.
+    func fail(_ cause: QMPError) {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard !state.closed else { return nil }
+            if state.disconnectCause == nil { state.disconnectCause = cause }
+            return state.channel
+        }
+        channel?.close(promise: nil)
+    }
+
+    func setRunstate(_ runstate: Runstate, onlyFrom expected: Runstate) {
+        let changed = state.withLock { state -> Bool in
+            guard state.runstate == expected, !state.closed else { return false }
+            state.runstate = runstate
+            return true
+        }
+        if changed { notifyObservers(runstate) }
+    }
+
+    func notifyObservers(_ runstate: Runstate) {
+        let observers = state.withLock { Array($0.runstateObservers.values) }
+        for observer in observers { observer.yield(runstate) }
+    }
+
+    func finishListeners() {
+        let listeners = state.withLock { $0.listeners }
+        for listener in listeners { listener.finish() }
+    }
+
+    /// A system or NIO error in words, without Swift type names.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? QMPError { return error.description }
+        if let error = error as? IOError { return UnixSocket.errorText(error.errnoCode) }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let dns = error.dnsAAAAError ?? error.dnsAError { return "could not resolve \(error.host): \(dns)" }
+            return "could not resolve \(error.host)"
+        }
+        if error is ChannelError {
+            switch error as! ChannelError {
+            case .connectTimeout: return "timed out"
+            case .ioOnClosedChannel, .alreadyClosed, .eof: return "the connection is closed"
+            default: break
+            }
+        }
+        return String(describing: error)
+    }
+}

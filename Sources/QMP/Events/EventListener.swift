@@ -1,0 +1,192 @@
+import NIOCore
+import Synchronization
+
+/// A bounded queue of the events a client receives, filtered by name and/or a predicate.
+///
+/// Every listener gets its own copy of each event it accepts. When the queue is full the oldest
+/// event is dropped and counted (``droppedCount``), so a listener nobody reads never grows without
+/// bound. Iteration (`for await event in listener`) ends once the connection is gone and the queue
+/// is empty.
+public final class EventListener: Sendable, AsyncSequence {
+    public typealias Element = QMPEvent
+
+    /// The event names accepted; empty means every name.
+    public let names: Set<String>
+    /// How many events the queue holds before it drops the oldest.
+    public let capacity: Int
+    private let predicate: (@Sendable (QMPEvent) -> Bool)?
+    private let state: Mutex<State>
+
+    private struct State {
+        var queue = CircularBuffer<QMPEvent>()
+        var dropped = 0
+        var finished = false
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID: UInt64 = 0
+
+        mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard !waiters.isEmpty else { return [] }
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+    }
+
+    /// Makes a listener; register it with ``QMPClient/register(_:)`` to receive events.
+    public init(
+        names: Set<String> = [], capacity: Int = 10_000,
+        where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
+    ) {
+        self.names = names
+        self.capacity = Swift.max(1, capacity)
+        self.predicate = predicate
+        self.state = Mutex(State())
+    }
+
+    /// Whether this listener wants `event`.
+    public func accepts(_ event: QMPEvent) -> Bool {
+        (names.isEmpty || names.contains(event.name)) && (predicate?(event) ?? true)
+    }
+
+    /// How many events were dropped because the queue was full.
+    public var droppedCount: Int { state.withLock { $0.dropped } }
+
+    /// Returns the number of dropped events and resets it, for "N events dropped" notices.
+    public func takeDroppedCount() -> Int {
+        state.withLock { state in
+            defer { state.dropped = 0 }
+            return state.dropped
+        }
+    }
+
+    /// Queues an event (the client calls this for each event the listener accepts).
+    func deliver(_ event: QMPEvent) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard !state.finished else { return [] }
+            if state.queue.count >= capacity {
+                state.queue.removeFirst()
+                state.dropped += 1
+            }
+            state.queue.append(event)
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Marks the stream as ended: waiting readers wake up, queued events can still be read.
+    func finish() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            return state.takeWaiters()
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Whether the stream has ended (the connection is gone).
+    public var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Everything queued right now, without waiting.
+    public func drain() -> [QMPEvent] {
+        state.withLock { state in
+            defer { state.queue.removeAll(keepingCapacity: true) }
+            return Array(state.queue)
+        }
+    }
+
+    /// Forgets the queued events.
+    public func clear() {
+        state.withLock { $0.queue.removeAll(keepingCapacity: true) }
+    }
+
+    /// The next event; `nil` once the stream has ended and the queue is empty, or if the task is
+    /// cancelled.
+    public func next() async -> QMPEvent? {
+        await nextBatch(limit: 1)?.first
+    }
+
+    /// The next event, or ``QMPError/timedOut(_:)`` after `timeout`, or
+    /// ``QMPError/disconnected(_:)`` if the stream ends first.
+    public func next(timeout: Duration) async throws(QMPError) -> QMPEvent {
+        // Both children may finish at once; an event that did arrive is never thrown away.
+        let outcome: QMPEvent?? = await withTaskGroup(of: QMPEvent??.self) { group in
+            group.addTask { .some(await self.next()) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .none
+            }
+            var results: [QMPEvent??] = []
+            if let first = await group.next() { results.append(first) }
+            group.cancelAll()
+            for await other in group { results.append(other) }
+            if let event = results.lazy.compactMap({ $0 ?? nil }).first { return .some(event) }
+            return results.contains(where: { $0 == .some(nil) }) && self.isFinished ? .some(nil) : .none
+        }
+        switch outcome {
+        case .some(.some(let event)): return event
+        case .some(.none): throw .disconnected("the connection closed while waiting for an event")
+        case .none: throw .timedOut("no matching event within \(timeout.secondsDescription)")
+        }
+    }
+
+    /// Up to `limit` queued events, waiting until there is at least one. `nil` at the end.
+    func nextBatch(limit: Int) async -> [QMPEvent]? {
+        while true {
+            if Task.isCancelled { return nil }
+            var batch: [QMPEvent] = []
+            let ended = state.withLock { state -> Bool in
+                while batch.count < limit, let event = state.queue.popFirst() { batch.append(event) }
+                return state.finished
+            }
+            if !batch.isEmpty { return batch }
+            if ended { return nil }
+            await waitForActivity()
+        }
+    }
+
+    /// Suspends until an event is queued, the stream ends, or the task is cancelled.
+    private func waitForActivity() async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if !state.queue.isEmpty || state.finished || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(listener: self) }
+
+    /// Reads events in batches, so a flood costs one lock per batch rather than per event.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let listener: EventListener
+        var batch: [QMPEvent] = []
+        var position = 0
+
+        public mutating func next() async -> QMPEvent? {
+            if position == batch.count {
+                guard let more = await listener.nextBatch(limit: 4096) else { return nil }
+                batch = more
+                position = 0
+            }
+            defer { position += 1 }
+            return batch[position]
+        }
+    }
+}
+
+extension Duration {
+    /// "2.5 s", for messages.
+    var secondsDescription: String {
+        let (seconds, attoseconds) = components
+        let value = Double(seconds) + Double(attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+}

@@ -1,0 +1,446 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// The client against a fake server that misbehaves in the ways real QEMU will not on demand.
+/// Each test states the documented outcome (Docs/ARCHITECTURE.md, "Faults").
+@Suite("Client against a misbehaving server")
+struct ClientFaultTests {
+    func connectedClient(
+        _ server: FakeQMPServer, configure: (inout QMPClient.Configuration) -> Void = { _ in }
+    ) async throws -> QMPClient {
+        var configuration = QMPClient.Configuration()
+        configure(&configuration)
+        let client = QMPClient(configuration: configuration)
+        try await client.connect(to: .unix(path: server.path))
+        return client
+    }
+
+    @Test func negotiatesOOBWhenOfferedAndToleratesUnknownGreetingFields() async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(
+                #"{"QMP": {"version": {"qemu": {"micro": 1, "minor": 0, "major": 99}, "package": "", "future": 1}, "capabilities": ["oob", "new-thing"], "extra": true}}"#
+                    + "\r\n")
+            let negotiation = try connection.expect("qmp_capabilities")
+            connection.reply(to: negotiation, with: .object(["enable": negotiation["arguments"]?["enable"] ?? .null]))
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(client.greeting?.version == "99.0.1")
+        #expect(client.greeting?.capabilities == ["oob", "new-thing"])
+        #expect(client.runstate == .running)
+        await client.disconnect()
+        #expect(client.runstate == .idle)
+        #expect(client.disconnectCause == nil)
+    }
+
+    @Test func withoutOOBOfferNegotiatesWithoutArguments() async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(#"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 5}, "package": ""}, "capabilities": []}}"# + "\r\n")
+            let negotiation = try connection.expect("qmp_capabilities")
+            guard negotiation["arguments"] == nil else { throw FakeServerError("unexpected arguments") }
+            connection.reply(to: negotiation, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(client.runstate == .running)
+        await client.disconnect()
+    }
+
+    @Test func skipNegotiationLeavesItToTheCaller() async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(FakeQMPConnection.greeting + "\r\n")
+            let first = try connection.expect("query-status")
+            connection.replyError(
+                to: first, errorClass: "CommandNotFound",
+                description: "Expecting capabilities negotiation with 'qmp_capabilities'")
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server) { $0.negotiate = false }
+        await #expect(throws: QMPError.commandFailed(errorClass: "CommandNotFound", description: "Expecting capabilities negotiation with 'qmp_capabilities'")) {
+            try await client.execute("query-status")
+        }
+        await client.disconnect()
+    }
+
+    @Test(arguments: [
+        (#"{"hello": 1}"#, "expected a QMP greeting"),
+        (#"[1, 2, 3]"#, "where a JSON object was expected"),
+        ("garbage", "invalid JSON"),
+        (#"{"QMP": {"version": {}, "capabilities": []}}"#, "no version.qemu"),
+    ])
+    func badGreetingsFailTheHandshake(greeting: String, expected: String) async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(greeting + "\r\n")
+            connection.waitForClose()
+        }
+        let client = QMPClient()
+        do {
+            try await client.connect(to: .unix(path: server.path))
+            Issue.record("connected despite the greeting \(greeting)")
+        } catch {
+            guard case .handshakeFailed(let message) = error else {
+                Issue.record("expected handshakeFailed, got \(error)")
+                return
+            }
+            #expect(message.contains(expected), "\(message)")
+        }
+        #expect(client.runstate == .idle)
+    }
+
+    @Test func refusedNegotiationFailsTheHandshake() async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(FakeQMPConnection.greeting + "\r\n")
+            let negotiation = try connection.expect("qmp_capabilities")
+            connection.replyError(to: negotiation, description: "no way")
+            connection.waitForClose()
+        }
+        await #expect(throws: QMPError.handshakeFailed("qmp_capabilities was refused: GenericError: no way")) {
+            try await QMPClient().connect(to: .unix(path: server.path))
+        }
+    }
+
+    @Test func silentServerTimesOutTheHandshake() async throws {
+        let server = try FakeQMPServer { connection in connection.waitForClose() }
+        var configuration = QMPClient.Configuration()
+        configuration.handshakeTimeout = .milliseconds(300)
+        let client = QMPClient(configuration: configuration)
+        let started = ContinuousClock.now
+        await #expect(throws: QMPError.handshakeFailed("the server sent no greeting within 0.3 s")) {
+            try await client.connect(to: .unix(path: server.path))
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(client.runstate == .idle)
+    }
+
+    @Test func connectionCutBeforeGreetingFailsTheHandshake() async throws {
+        let server = try FakeQMPServer { connection in connection.close() }
+        await #expect(throws: QMPError.handshakeFailed("the server closed the connection")) {
+            try await QMPClient().connect(to: .unix(path: server.path))
+        }
+    }
+
+    @Test func missingSocketCannotConnect() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("nothing.sock")
+        await #expect(throws: QMPError.couldNotConnect("could not connect to \(path): No such file or directory")) {
+            try await QMPClient().connect(to: .unix(path: path))
+        }
+    }
+
+    @Test func repliesAreRoutedByIdWhateverTheirOrder() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            var received: [JSONObject] = []
+            for _ in 0..<3 { received.append(try #require(connection.readMessage())) }
+            for message in received.reversed() {
+                connection.reply(to: message, with: message["arguments"]?["value"] ?? .null)
+            }
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        async let first = client.execute("echo", arguments: ["value": "one"])
+        async let second = client.execute("echo", arguments: ["value": "two"])
+        async let third = client.execute("echo", arguments: ["value": "three"])
+        let results = try await [first, second, third]
+        #expect(results == ["one", "two", "three"])
+        await client.disconnect()
+    }
+
+    @Test func replyToUnknownIdIsDroppedAndTheRightOneStillArrives() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            connection.send(#"{"return": {"wrong": true}, "id": 424242}"# + "\r\n")
+            connection.send(#"{"return": {"wrong": true}, "id": "not-ours"}"# + "\r\n")
+            connection.send(#"{"return": {"wrong": true}}"# + "\r\n")
+            connection.reply(to: message, with: ["status": "running"])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(try await client.execute("query-status") == ["status": "running"])
+        #expect(client.runstate == .running)
+        await client.disconnect()
+    }
+
+    @Test(arguments: [
+        (#"{"error": {"class": "GenericError", "desc": "JSON parse error"}}"#, "error without an id: JSON parse error"),
+        ("this is not json", "invalid JSON"),
+        (#"{"return": {}, "id": 1"#, "invalid JSON"),
+        ("[1, 2]", "where a JSON object was expected"),
+        ("\"just a string\"", "where a JSON object was expected"),
+        (String(repeating: "[", count: 200_000), "nesting deeper than"),
+    ])
+    func protocolViolationsEndTheSessionWithOneClearCause(line: String, expected: String) async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            _ = try connection.expect("query-status")
+            connection.send(line + "\r\n")
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        do {
+            try await client.execute("query-status")
+            Issue.record("the command succeeded")
+        } catch {
+            guard case .disconnected(let message) = error else {
+                Issue.record("expected disconnected, got \(error)")
+                return
+            }
+            #expect(message.contains(expected), "\(message)")
+        }
+        let cause = await client.waitUntilDisconnected()
+        guard case .protocolViolation(let message) = cause else {
+            Issue.record("expected a protocol violation, got \(String(describing: cause))")
+            return
+        }
+        #expect(message.contains(expected))
+        #expect(client.runstate == .idle)
+        await #expect(throws: QMPError.self) { try await client.execute("query-status") }
+    }
+
+    @Test func invalidUTF8IsAProtocolViolationWithThePlace() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            _ = try connection.expect("query-status")
+            connection.send(bytes: Array(#"{"return": "ab"#.utf8) + [0xC3, 0x28] + Array("\"}\r\n".utf8))
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        await #expect(throws: QMPError.self) { try await client.execute("query-status") }
+        let cause = await client.waitUntilDisconnected()
+        #expect(cause?.description.contains("invalid UTF-8 in string") == true, "\(String(describing: cause))")
+    }
+
+    @Test func sixteenMebibyteReplyArrivesIntact() async throws {
+        let size = 16 << 20
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("big")
+            connection.reply(to: message, with: .string(String(repeating: "x", count: size)))
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        let reply = try await client.execute("big")
+        #expect(reply.stringValue?.utf8.count == size)
+        await client.disconnect()
+    }
+
+    @Test func strayFFBytesAreSkipped() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            connection.send(bytes: [0xFF, 0xFF])
+            connection.send(bytes: [0xFF] + Array(#"{"event": "STOP", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#.utf8) + [0x0D, 0x0A])
+            connection.reply(to: message, with: ["status": "paused"])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(try await client.execute("query-status") == ["status": "paused"])
+        #expect(client.events.drain().map(\.name) == ["STOP"])
+        await client.disconnect()
+    }
+
+    @Test func byteByByteDeliveryWorks() async throws {
+        let server = try FakeQMPServer { connection in
+            for byte in Array((FakeQMPConnection.greeting + "\r\n").utf8) { connection.send(bytes: [byte]) }
+            let negotiation = try connection.expect("qmp_capabilities")
+            connection.reply(to: negotiation, with: [:])
+            let message = try connection.expect("query-status")
+            let id = message["id"]!.serialized()
+            let text = #"{"event": "RESUME"}"# + "\n" + #"{"return": {"status": "running"}, "id": "# + id + "}\r\n"
+            for byte in Array(text.utf8) { connection.send(bytes: [byte]) }
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(try await client.execute("query-status") == ["status": "running"])
+        let events = client.events.drain()
+        #expect(events.map(\.name) == ["RESUME"])
+        #expect(events.first?.data.isEmpty == true)
+        #expect(events.first?.timestamp == nil)
+        await client.disconnect()
+    }
+
+    @Test func cutMidReplyFailsThePendingCommandAndReportsTheCauseOnce() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            _ = try connection.expect("query-status")
+            connection.send(#"{"return": {"status": "run"#)
+            connection.close()
+        }
+        let client = try await connectedClient(server)
+        let listener = client.listen()
+        await #expect(throws: QMPError.disconnected("the server closed the connection in the middle of a message")) {
+            try await client.execute("query-status")
+        }
+        #expect(await client.waitUntilDisconnected() == .disconnected("the server closed the connection in the middle of a message"))
+        #expect(client.disconnectCause == .disconnected("the server closed the connection in the middle of a message"))
+        #expect(await listener.next() == nil, "listeners end when the connection does")
+    }
+
+    @Test func everyPendingCommandFailsOnDisconnect() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            for _ in 0..<5 { _ = connection.readMessage() }
+            connection.close()
+        }
+        let client = try await connectedClient(server)
+        let failures = await withTaskGroup(of: QMPError?.self) { group in
+            for index in 0..<5 {
+                group.addTask {
+                    do throws(QMPError) {
+                        _ = try await client.execute("cmd\(index)")
+                        return nil
+                    } catch { return error }
+                }
+            }
+            return await group.reduce(into: [QMPError?]()) { $0.append($1) }
+        }
+        #expect(failures.count == 5)
+        #expect(failures.allSatisfy { $0 == .disconnected("the server closed the connection") })
+    }
+
+    @Test func eventFloodIsBoundedAndCountsWhatItDrops() async throws {
+        let count = 200_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            var chunk = ""
+            for index in 1...count {
+                chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "job\#(index)"}, "timestamp": {"seconds": -1, "microseconds": -1}}"# + "\r\n"
+                if index % 1000 == 0 {
+                    connection.send(chunk)
+                    chunk = ""
+                }
+            }
+            connection.reply(to: message, with: ["status": "running"])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server) { $0.defaultListenerCapacity = 1000 }
+        let small = client.listen(to: ["JOB_STATUS_CHANGE"], capacity: 10)
+        #expect(try await client.execute("query-status") == ["status": "running"])
+        #expect(client.events.droppedCount == count - 1000)
+        let kept = client.events.drain()
+        #expect(kept.count == 1000)
+        #expect(kept.last?.data["id"] == .string("job\(count)"), "the newest events are kept")
+        #expect(kept.last?.timestamp == QMPEvent.Timestamp(seconds: -1, microseconds: -1))
+        #expect(small.takeDroppedCount() == count - 10)
+        #expect(small.droppedCount == 0)
+        #expect(client.eventHistory.count == 1000)
+        await client.disconnect()
+    }
+
+    @Test func eventsAndRepliesAreDeliveredInWireOrder() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("stop")
+            connection.send(#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n")
+            connection.reply(to: message, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        let first = client.listen()
+        let second = client.listen(to: ["STOP"])
+        let ignored = client.listen(to: ["RESUME"])
+        try await client.execute("stop")
+        // The event preceded the reply on the wire, so it is queued by the time the reply is seen.
+        #expect(first.drain().map(\.name) == ["STOP"])
+        #expect(second.drain().map(\.name) == ["STOP"])
+        #expect(ignored.drain().isEmpty)
+        await client.disconnect()
+    }
+
+    @Test func waitForEventCountsEventsFromTheMarkAndTimesOut() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            connection.send(#"{"event": "JOB_STATUS_CHANGE", "data": {"id": "old", "status": "concluded"}}"# + "\r\n")
+            let message = try connection.expect("job-start")
+            connection.send(#"{"event": "JOB_STATUS_CHANGE", "data": {"id": "j0", "status": "running"}}"# + "\r\n")
+            connection.send(#"{"event": "JOB_STATUS_CHANGE", "data": {"id": "j0", "status": "concluded"}}"# + "\r\n")
+            connection.reply(to: message, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        // Let the "old" event arrive before the mark.
+        #expect(try await client.events.next(timeout: .seconds(5)).data["id"] == "old")
+        let mark = client.eventMark()
+        try await client.execute("job-start")
+        let concluded = try await client.waitForEvent(since: mark, timeout: .seconds(5)) {
+            $0.name == "JOB_STATUS_CHANGE" && $0.dataMatches(["status": "concluded"])
+        }
+        #expect(concluded.data["id"] == "j0")
+        await #expect(throws: QMPError.timedOut("no matching event within 0.2 s")) {
+            try await client.waitForEvent(since: client.eventMark(), timeout: .milliseconds(200)) { _ in true }
+        }
+        await client.disconnect()
+    }
+
+    @Test func rawMessagesKeepTheCallersIdAndTheObserverSeesBothDirections() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            connection.reply(to: message, with: ["status": "running"])
+            let second = try connection.expect("query-name")
+            connection.reply(to: second, with: [:])
+            connection.waitForClose()
+        }
+        let seen = Mutex<[(MessageDirection, String)]>([])
+        let client = try await connectedClient(server) { configuration in
+            configuration.messageObserver = { direction, text in seen.withLock { $0.append((direction, text)) } }
+        }
+        let reply = try await client.send(["execute": "query-status", "id": ["mine": 1]])
+        #expect(reply.serialized() == #"{"return":{"status":"running"},"id":{"mine":1}}"#)
+        let bare = try await client.send(["execute": "query-name"])
+        #expect(bare.serialized() == #"{"return":{}}"#)
+        await client.disconnect()
+        let log = seen.withLock { $0 }
+        #expect(log.map(\.0) == [.received, .sent, .received, .sent, .received, .sent, .received])
+        #expect(log[0].1.hasPrefix(#"{"QMP""#))
+        #expect(log[3].1.contains(#""execute":"query-status""#))
+    }
+
+    @Test func runstateChangesAreObservable() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            connection.waitForClose()
+        }
+        let client = QMPClient()
+        let changes = client.runstateChanges()
+        try await client.connect(to: .unix(path: server.path))
+        await client.disconnect()
+        var seen: [Runstate] = []
+        for await state in changes {
+            seen.append(state)
+            if seen.count == 5 { break }
+        }
+        #expect(seen == [.idle, .connecting, .running, .disconnecting, .idle])
+    }
+
+    @Test func aClientConnectsOnce() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        await #expect(throws: QMPError.self) { try await client.connect(to: .unix(path: server.path)) }
+        await client.disconnect()
+        await #expect(throws: QMPError.invalidState("not connected")) { try await client.execute("query-status") }
+    }
+
+    @Test func fileDescriptorsNeedAUnixSocket() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("getfd")
+            connection.reply(to: message, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        let fd = open("/dev/null", O_RDONLY)
+        defer { close(fd) }
+        try await client.execute("getfd", arguments: ["fdname": "null"], passing: [fd])
+        await client.disconnect()
+    }
+}
+
+import Synchronization

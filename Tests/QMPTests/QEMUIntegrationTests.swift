@@ -1,0 +1,159 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// The client against a real QEMU (`-M none`) and a real qemu-ga.
+@Suite("Client against real QEMU")
+struct QEMUIntegrationTests {
+    func connect(_ qemu: QEMUInstance) async throws -> QMPClient {
+        let client = QMPClient()
+        try await client.connect(to: .unix(path: qemu.socketPath))
+        return client
+    }
+
+    @Test func greetingCarriesTheInstalledVersion() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let installed = try QEMUInstance.installedVersion()
+        #expect(client.greeting?.version == installed)
+        #expect(client.greeting?.capabilities.contains("oob") == true)
+        let version = try await client.execute("query-version")
+        #expect(version["qemu"]?["major"]?.intValue == client.greeting?.major)
+        await client.disconnect()
+    }
+
+    @Test func manyCommandsInFlightGetTheirOwnReplies() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let results = try await withThrowingTaskGroup(of: (Int, JSONValue).self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let command = index.isMultiple(of: 2) ? "query-status" : "query-version"
+                    return (index, try await client.execute(command))
+                }
+            }
+            return try await group.reduce(into: [Int: JSONValue]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 64)
+        for (index, result) in results {
+            if index.isMultiple(of: 2) {
+                #expect(result["status"] == "running")
+            } else {
+                #expect(result["qemu"] != nil)
+            }
+        }
+        await client.disconnect()
+    }
+
+    @Test func commandErrorsCarryQEMUsClassAndDescription() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        await #expect(throws: QMPError.commandFailed(errorClass: "CommandNotFound", description: "The command no-such-command has not been found")) {
+            try await client.execute("no-such-command")
+        }
+        await client.disconnect()
+    }
+
+    @Test func stopAndResumeFromAnotherMonitorReachTwoListeners() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let everything = client.listen()
+        let onlyResume = client.listen(to: ["RESUME"])
+        try await qemu.controlExecute("stop")
+        try await qemu.controlExecute("cont")
+        let first = try await everything.next(timeout: .seconds(10))
+        let second = try await everything.next(timeout: .seconds(10))
+        #expect([first.name, second.name] == ["STOP", "RESUME"])
+        #expect(first.timestamp.map { $0.seconds > 0 } == true)
+        let resume = try await onlyResume.next(timeout: .seconds(10))
+        #expect(resume.name == "RESUME")
+        #expect(resume.sequence == second.sequence, "both listeners got a copy of the same event")
+        await client.disconnect()
+    }
+
+    @Test func theEventOfACommandArrivesBeforeItsReply() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let listener = client.listen(to: ["STOP"])
+        let mark = client.eventMark()
+        try await client.execute("stop")
+        // QEMU emits STOP before the reply to `stop`; the client keeps that order.
+        #expect(listener.drain().map(\.name) == ["STOP"])
+        let stop = try await client.waitForEvent(since: mark, timeout: .seconds(5)) { $0.name == "STOP" }
+        #expect(stop.name == "STOP")
+        #expect(try await client.execute("query-status")["status"] == "paused")
+        await client.disconnect()
+    }
+
+    @Test func passedFileIsUsableAsAnFdset() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let image = qemu.directory.file("disk.raw")
+        #expect(FileManager.default.createFile(atPath: image, contents: Data(count: 1 << 20)))
+        let fd = open(image, O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let added = try await client.execute("add-fd", arguments: ["opaque": "test"], passing: [fd])
+        let fdset = try #require(added["fdset-id"]?.intValue)
+        #expect(added["fd"]?.intValue != nil)
+        try await client.execute(
+            "blockdev-add",
+            arguments: ["driver": "file", "node-name": "disk0", "filename": .string("/dev/fdset/\(fdset)")])
+        let nodes = try await client.execute("query-named-block-nodes")
+        #expect(nodes.arrayValue?.contains { $0["node-name"] == "disk0" } == true)
+        // The file is also available under a name with getfd, then closed again.
+        try await client.execute("getfd", arguments: ["fdname": "spare"], passing: [fd])
+        try await client.execute("closefd", arguments: ["fdname": "spare"])
+        await client.disconnect()
+    }
+
+    @Test func killingQEMUFailsThePendingCommandAndReportsTheCause() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        // Freeze QEMU so the command stays pending, then kill it.
+        kill(qemu.pid, SIGSTOP)
+        let pending = Task { () async throws(QMPError) -> JSONValue in try await client.execute("query-status") }
+        try await Task.sleep(for: .milliseconds(200))
+        qemu.kill()
+        await #expect(throws: QMPError.disconnected("the server closed the connection")) { try await pending.value }
+        #expect(await client.waitUntilDisconnected() == .disconnected("the server closed the connection"))
+        #expect(client.runstate == .idle)
+    }
+
+    @Test func guestAgentHandshakePingAndInfo() async throws {
+        let agent = try GuestAgentInstance()
+        var configuration = QMPClient.Configuration()
+        configuration.mode = .guestAgent
+        let client = QMPClient(configuration: configuration)
+        try await client.connect(to: .unix(path: agent.socketPath))
+        #expect(client.runstate == .running)
+        #expect(try await client.execute("guest-ping") == [:])
+        let info = try await client.execute("guest-info")
+        #expect(info["version"]?.stringValue == (try QEMUInstance.installedVersion()))
+        let commands = info["supported_commands"]?.arrayValue ?? []
+        #expect(commands.contains { $0["name"] == "guest-ping" })
+        #expect(commands.contains { $0["name"] == "guest-shutdown" && $0["enabled"] == false }, "blocked in tests")
+        await client.disconnect()
+    }
+}
+
+extension QEMUInstance {
+    /// The version `qemu-system-x86_64 --version` reports, e.g. "7.2.22".
+    static func installedVersion() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"
+        let words = output.split(whereSeparator: \.isWhitespace)
+        guard let index = words.firstIndex(of: "version"), index + 1 < words.count else {
+            throw FakeServerError("unexpected --version output: \(output)")
+        }
+        return String(words[index + 1])
+    }
+}

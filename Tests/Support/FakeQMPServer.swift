@@ -1,0 +1,179 @@
+import Foundation
+import QMP
+
+/// A scriptable QMP server on a UNIX socket, for the faults real QEMU will not produce on demand:
+/// garbage, id-less errors, unknown ids, huge or deeply nested messages, cuts, silence, floods.
+///
+/// Each accepted connection runs `script` on its own thread with a blocking ``FakeQMPConnection``.
+public final class FakeQMPServer: Sendable {
+    /// The socket path clients connect to.
+    public let path: String
+    private let directory: TemporaryDirectory
+    private let listener: Int32
+
+    public init(script: @escaping @Sendable (FakeQMPConnection) throws -> Void) throws {
+        directory = try TemporaryDirectory(prefix: "qmp-fake")
+        path = directory.file("qmp.sock")
+        listener = try FakeQMPServer.listen(path: path)
+        let listener = self.listener
+        let thread = Thread {
+            while true {
+                let fd = accept(listener, nil, nil)
+                if fd < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                let worker = Thread {
+                    let connection = FakeQMPConnection(descriptor: fd)
+                    try? script(connection)
+                    connection.close()
+                }
+                worker.stackSize = 64 << 20
+                worker.start()
+            }
+        }
+        thread.start()
+    }
+
+    /// Stops accepting connections.
+    public func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        Glibc.close(listener)
+        unlink(path)
+    }
+
+    deinit { stop() }
+
+    private static func listen(path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, Glibc.listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        return fd
+    }
+}
+
+/// One client connection of a ``FakeQMPServer``, driven by blocking calls from the script.
+public final class FakeQMPConnection: @unchecked Sendable {
+    // Used only from the script's own thread.
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var closed = false
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    /// The greeting QEMU 7.2 sends.
+    public static let greeting =
+        #"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}"#
+
+    /// Sends text as is (add `\r\n` yourself where a message should end).
+    public func send(_ text: String) {
+        send(bytes: Array(text.utf8))
+    }
+
+    /// Sends raw bytes; errors (the client went away) are ignored.
+    public func send(bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                if sent < 0 && errno == EINTR { continue }
+                if sent <= 0 { return }
+                offset += sent
+            }
+        }
+    }
+
+    /// Sends one message followed by `\r\n`, as QEMU does.
+    public func send(message: JSONValue) {
+        send(message.serialized() + "\r\n")
+    }
+
+    /// Sends the greeting, reads `qmp_capabilities` and accepts it.
+    public func handshake() throws {
+        send(Self.greeting + "\r\n")
+        let negotiation = try expect("qmp_capabilities")
+        reply(to: negotiation, with: [:])
+    }
+
+    /// Reads the next message the client sent, or `nil` at end of stream or after `timeout`.
+    public func readMessage(timeout: Duration = .seconds(10)) -> JSONObject? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[..<newline].filter { $0 != 0x20 && $0 != 0xFF && $0 != 0x0D }
+                buffer.removeSubrange(...newline)
+                if line.isEmpty { continue }
+                return (try? JSONParser.parse(line))?.objectValue
+            }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return nil }
+            var pollFD = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            if poll(&pollFD, 1, milliseconds) <= 0 { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = recv(descriptor, &chunk, chunk.count, 0)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return nil }
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// Reads the next message and checks it executes `command`.
+    @discardableResult
+    public func expect(_ command: String, timeout: Duration = .seconds(10)) throws -> JSONObject {
+        guard let message = readMessage(timeout: timeout) else {
+            throw FakeServerError("expected \(command), got nothing")
+        }
+        let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue
+        guard name == command else {
+            throw FakeServerError("expected \(command), got \(JSONValue.object(message).serialized())")
+        }
+        return message
+    }
+
+    /// Answers `message` with `{"return": value, "id": <its id>}`.
+    public func reply(to message: JSONObject, with value: JSONValue) {
+        var reply: JSONObject = ["return": value]
+        if let id = message["id"] { reply["id"] = id }
+        send(message: .object(reply))
+    }
+
+    /// Answers `message` with a QMP error.
+    public func replyError(to message: JSONObject, errorClass: String = "GenericError", description: String) {
+        var reply: JSONObject = ["error": ["class": .string(errorClass), "desc": .string(description)]]
+        if let id = message["id"] { reply["id"] = id }
+        send(message: .object(reply))
+    }
+
+    /// Waits until the client closes its end (or `timeout`).
+    public func waitForClose(timeout: Duration = .seconds(10)) {
+        while readMessage(timeout: timeout) != nil {}
+    }
+
+    /// Closes the connection.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
+    }
+}
+
+/// A fake-server script's expectation that the client did not meet.
+public struct FakeServerError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// A private directory under /tmp (short, so UNIX socket paths fit in 108 bytes), removed on deinit.
+public final class TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(prefix: String = "qmp-test") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
+        path = String(cString: made)
+    }
+
+    /// A path inside the directory.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
