@@ -69,17 +69,17 @@ extension QMPClient: MessageSink {
             }
             return
         }
-        let pending = state.withLock { state -> Pending? in
-            guard let number = id.intValue else { return nil }
-            return state.pending.removeValue(forKey: number)
+        let found = state.withLock { state -> (Pending, EventMark)? in
+            guard let number = id.intValue, let pending = state.pending.removeValue(forKey: number) else { return nil }
+            return (pending, EventMark(sequence: state.eventSequence))
         }
-        guard let pending else {
+        guard let (pending, mark) = found else {
             configuration.logger.warning("dropped a reply with an unknown id", metadata: ["id": "\(id.serialized())"])
             return
         }
         var reply = message
         reply["id"] = pending.callerID
-        pending.continuation.resume(returning: .success(reply))
+        pending.continuation.resume(returning: .success(Reply(message: reply, eventMark: mark)))
     }
 
     private func completeHandshake(_ result: Result<JSONObject, QMPError>) {

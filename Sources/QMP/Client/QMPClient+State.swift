@@ -3,7 +3,7 @@ import NIOCore
 extension QMPClient {
     /// A command waiting for its reply.
     struct Pending {
-        let continuation: CheckedContinuation<Result<JSONObject, QMPError>, Never>
+        let continuation: CheckedContinuation<Result<Reply, QMPError>, Never>
         /// The id the caller put in the message, restored in the reply.
         let callerID: JSONValue?
     }

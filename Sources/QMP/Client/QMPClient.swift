@@ -295,11 +295,25 @@ public final class QMPClient: Sendable {
     /// caller's `id` back into the reply (or leaves none if the caller gave none). Guest-agent
     /// commands that never reply return an empty object once written.
     public func send(_ message: JSONObject, passing descriptors: [Int32] = []) async throws(QMPError) -> JSONObject {
+        try await request(message, passing: descriptors).message
+    }
+
+    /// A reply and where it fell in the event stream.
+    public struct Reply: Sendable {
+        /// The reply object, with the caller's `id` (if any) restored.
+        public let message: JSONObject
+        /// The last event received before this reply, so a caller printing both can keep wire order:
+        /// events up to the mark came before the reply, later ones after it.
+        public let eventMark: EventMark
+    }
+
+    /// Like ``send(_:passing:)``, also telling where the reply fell among the events.
+    public func request(_ message: JSONObject, passing descriptors: [Int32] = []) async throws(QMPError) -> Reply {
         let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue ?? ""
         let expectsReply = !(configuration.mode == .guestAgent && Self.agentCommandsWithoutReply.contains(name))
         if !descriptors.isEmpty { try await pass(descriptors) }
         let callerID = message["id"]
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<JSONObject, QMPError>, Never>) in
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, QMPError>, Never>) in
             let registered = state.withLock { state -> Result<(Int, any Channel), QMPError> in
                 guard let channel = state.channel, !state.closed,
                     state.runstate == .running || (state.runstate == .connecting && state.phase == .ready)
@@ -334,7 +348,9 @@ public final class QMPClient: Sendable {
                 } else {
                     written.whenComplete { outcome in
                         switch outcome {
-                        case .success: continuation.resume(returning: .success(JSONObject()))
+                        case .success:
+                            let mark = EventMark(sequence: self.state.withLock { $0.eventSequence })
+                            continuation.resume(returning: .success(Reply(message: JSONObject(), eventMark: mark)))
                         case .failure(let error):
                             continuation.resume(returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
                         }

@@ -127,6 +127,17 @@ public final class EventListener: Sendable, AsyncSequence {
         }
     }
 
+    /// Waits until at least one event is queued (`true`) or the stream has ended with nothing queued
+    /// (`false`), without taking anything: for a reader that drains under its own lock.
+    public func waitForEvents() async -> Bool {
+        while true {
+            let (available, ended) = state.withLock { (!$0.queue.isEmpty, $0.finished) }
+            if available { return true }
+            if ended || Task.isCancelled { return false }
+            await waitForActivity()
+        }
+    }
+
     /// Up to `limit` queued events, waiting until there is at least one. `nil` at the end.
     func nextBatch(limit: Int) async -> [QMPEvent]? {
         while true {

@@ -62,4 +62,9 @@ public struct QMPEvent: Sendable, Hashable {
 public struct EventMark: Sendable, Hashable {
     /// The sequence number of the last event received when the mark was taken.
     public let sequence: UInt64
+
+    /// A mark after event number `sequence` (0: before the first event).
+    public init(sequence: UInt64) {
+        self.sequence = sequence
+    }
 }

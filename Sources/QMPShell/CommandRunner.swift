@@ -1,0 +1,304 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import QMP
+
+/// How running a line ended.
+public enum LineOutcome: Sendable, Equatable {
+    case success
+    /// A QMP error, a line that did not parse, a `.wait` timeout: exit status 1.
+    case failed(String)
+    /// `.quit`.
+    case quit
+    /// The connection is gone: exit status 3.
+    case connectionLost(String)
+}
+
+/// Runs lines: parses them, sends messages, runs directives, shows what comes back.
+///
+/// One task drives it (the REPL or the script runner); it keeps the transaction state between
+/// lines and the event mark `.wait` counts from.
+public final class CommandRunner {
+    public let client: QMPClient?
+    public let configuration: ShellConfiguration
+    public let printer: EventPrinter
+    public let formatter: OutputFormatter
+    public private(set) var parser = LineParser()
+    /// Events after this mark count for `.wait`: taken before each command is sent.
+    private var lastCommandMark: EventMark
+    /// HMP's `cpu N`: the CPU later HMP commands address.
+    private var cpuIndex: Int?
+    /// Scripts being run, innermost last, to refuse a `.source` cycle.
+    private var sourceStack: [String] = []
+
+    /// `client` is `nil` for `--dry-run`.
+    public init(client: QMPClient?, configuration: ShellConfiguration, printer: EventPrinter, formatter: OutputFormatter) {
+        self.client = client
+        self.configuration = configuration
+        self.printer = printer
+        self.formatter = formatter
+        self.lastCommandMark = client?.eventMark() ?? EventMark(sequence: 0)
+    }
+
+    /// Whether a `transaction(` is waiting for its `)`.
+    public var isInTransaction: Bool { parser.isInTransaction }
+
+    /// Drops a half-typed transaction (Ctrl-C).
+    public func resetTransaction() { parser.reset() }
+
+    // MARK: - One line
+
+    /// Runs one line and reports how it ended. Errors are described in the outcome, not printed.
+    public func run(line: String) async -> LineOutcome {
+        if configuration.hmp, !line.drop(while: \.isWhitespace).hasPrefix(".") {
+            return await runHMP(line)
+        }
+        let parsed: [ParsedLine]
+        do {
+            parsed = try parser.parse(line)
+        } catch {
+            return .failed(error.description)
+        }
+        for item in parsed {
+            let outcome: LineOutcome
+            switch item {
+            case .message(let message): outcome = await send(message)
+            case .directive(let name, let text): outcome = await runDirective(name, text)
+            }
+            if outcome != .success { return outcome }
+        }
+        return .success
+    }
+
+    /// Sends a message and shows its reply (errors included) in wire order with events.
+    func send(_ message: JSONObject) async -> LineOutcome {
+        guard let client else {
+            printer.printResult(formatter.json(message))
+            return .success
+        }
+        if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
+        lastCommandMark = client.eventMark()
+        do throws(QMPError) {
+            let reply = try await client.request(message)
+            // Guest-agent commands that never reply come back empty: nothing to show.
+            if !reply.message.isEmpty { printer.printReply(formatter.json(reply.message), after: reply.eventMark) }
+            if let error = reply.message["error"] {
+                return .failed("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
+            }
+            return .success
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    static func outcome(of error: QMPError) -> LineOutcome {
+        switch error {
+        case .disconnected, .protocolViolation: return .connectionLost(error.description)
+        default: return .failed(error.description)
+        }
+    }
+
+    // MARK: - HMP
+
+    private func runHMP(_ line: String) async -> LineOutcome {
+        let command = line.trimmingWhitespace()
+        if command.isEmpty || command.hasPrefix("#") { return .success }
+        let words = command.split(separator: " ", omittingEmptySubsequences: true)
+        if words.count == 2, words[0] == "cpu" {
+            guard let index = Int(words[1]), index >= 0 else { return .failed("cpu: expected a CPU number, got '\(words[1])'") }
+            cpuIndex = index
+            return .success
+        }
+        var arguments: JSONObject = ["command-line": .string(command)]
+        if let cpuIndex { arguments["cpu-index"] = .number(JSONNumber(cpuIndex)) }
+        let message: JSONObject = ["execute": "human-monitor-command", "arguments": .object(arguments)]
+        guard let client else {
+            printer.printResult(formatter.json(message))
+            return .success
+        }
+        if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
+        lastCommandMark = client.eventMark()
+        do throws(QMPError) {
+            let reply = try await client.request(message)
+            if let text = reply.message["return"]?.stringValue {
+                if !text.isEmpty { printer.printReply(text.hasSuffix("\n") ? text : text + "\n", after: reply.eventMark) }
+                return .success
+            }
+            printer.printReply(formatter.json(reply.message), after: reply.eventMark)
+            let error = reply.message["error"]
+            return .failed("\(error?["class"]?.stringValue ?? "Error"): \(error?["desc"]?.stringValue ?? "")")
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    // MARK: - Directives
+
+    private func runDirective(_ name: String, _ text: String) async -> LineOutcome {
+        guard let directive = Directive(rawValue: name) else {
+            return .failed("unknown directive '.\(name)' (.help lists them)")
+        }
+        switch directive {
+        case .quit:
+            return .quit
+        case .echo:
+            printer.printDiagnostic(text + "\n")
+            return .success
+        case .help:
+            let topic = text.trimmingWhitespace()
+            if topic.isEmpty {
+                printer.printDiagnostic(Directive.overview)
+            } else if let named = Directive(rawValue: topic.hasPrefix(".") ? String(topic.dropFirst()) : topic) {
+                printer.printDiagnostic(named.usage + "\n")
+            } else {
+                return .failed(".help: no help for '\(topic)' (try .help for the directives)")
+            }
+            return .success
+        case .sleep:
+            guard let seconds = Double(text.trimmingWhitespace()), seconds >= 0, seconds.isFinite else {
+                return .failed(".sleep: expected a number of seconds, got '\(text)'")
+            }
+            try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return .success
+        case .wait:
+            return await wait(text)
+        case .source:
+            let path = text.trimmingWhitespace()
+            guard !path.isEmpty else { return .failed(".source: expected a file name") }
+            return await source(path)
+        }
+    }
+
+    private func wait(_ text: String) async -> LineOutcome {
+        let parsed: DirectiveArguments
+        do {
+            parsed = try LineParser.parseArguments(text, directive: "wait", startColumn: 7)
+        } catch {
+            return .failed(".wait: \(error.description)")
+        }
+        guard parsed.words.count == 1, let name = parsed.words.first else {
+            return .failed(".wait: expected one event name, then key=value conditions, got '\(text)'")
+        }
+        var conditions = parsed.arguments
+        var timeout: Duration = .seconds(30)
+        if let value = conditions["timeout"] {
+            guard let seconds = value.numberValue?.doubleValue, seconds > 0, seconds.isFinite else {
+                return .failed(".wait: timeout must be a positive number of seconds")
+            }
+            timeout = .milliseconds(Int(seconds * 1000))
+            conditions["timeout"] = nil
+        }
+        guard let client else {
+            printer.printDiagnostic(".wait \(name): needs a server; not run in --dry-run\n")
+            return .success
+        }
+        let matching = conditions
+        let predicate: @Sendable (QMPEvent) -> Bool = { $0.name == name && $0.dataMatches(matching) }
+        do throws(QMPError) {
+            let event = try await client.waitForEvent(since: lastCommandMark, timeout: timeout, where: predicate)
+            printer.printResult(formatter.json(event.message))
+            // The next .wait looks for a later event, not the same one again.
+            lastCommandMark = EventMark(sequence: event.sequence)
+            return .success
+        } catch .timedOut {
+            let filter = conditions.isEmpty ? "" : " with " + conditions.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            return .failed(".wait: no \(name)\(filter) within \(Self.seconds(timeout))")
+        } catch {
+            return Self.outcome(of: error)
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
+    }
+
+    // MARK: - Scripts
+
+    /// How a script run ended.
+    public enum ScriptOutcome: Sendable, Equatable {
+        /// Every line ran; `failures` of them failed (with `--keep-going`).
+        case completed(failures: Int)
+        /// A line failed and the run stopped there.
+        case stopped
+        /// `.quit`.
+        case quit
+        /// The connection is gone.
+        case connectionLost(String)
+    }
+
+    /// Runs lines from `source`, naming failures `NAME:LINE: message` on the diagnostic stream.
+    public func runScript(named name: String, from source: inout some LineSource) async -> ScriptOutcome {
+        var lineNumber = 0
+        var failures = 0
+        var transactionStart = 0
+        while let line = await source.nextLine() {
+            lineNumber += 1
+            let wasInTransaction = parser.isInTransaction
+            let outcome = await run(line: line)
+            if !wasInTransaction && parser.isInTransaction { transactionStart = lineNumber }
+            switch outcome {
+            case .success:
+                continue
+            case .quit:
+                return .quit
+            case .connectionLost(let message):
+                return .connectionLost(message)
+            case .failed(let message):
+                printer.printDiagnostic(formatter.error("\(name):\(lineNumber): \(message)"))
+                failures += 1
+                if !configuration.keepGoing { return .stopped }
+            }
+        }
+        if parser.isInTransaction {
+            parser.reset()
+            printer.printDiagnostic(formatter.error("\(name):\(transactionStart): transaction( is never closed with )"))
+            failures += 1
+            if !configuration.keepGoing { return .stopped }
+        }
+        return .completed(failures: failures)
+    }
+
+    private func source(_ path: String) async -> LineOutcome {
+        let canonical: String
+        if let resolved = realpath(path, nil) {
+            canonical = String(cString: resolved)
+            free(resolved)
+        } else {
+            canonical = path
+        }
+        if sourceStack.contains(canonical) {
+            return .failed(".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))")
+        }
+        var lines: ArrayLineSource
+        do {
+            lines = try ArrayLineSource(contentsOf: path)
+        } catch {
+            return .failed(".source: \(error.description)")
+        }
+        // The sourced file's lines run with their own transaction state.
+        let outerParser = parser
+        parser = LineParser(valueTyping: outerParser.valueTyping)
+        sourceStack.append(canonical)
+        defer {
+            sourceStack.removeLast()
+            parser = outerParser
+        }
+        switch await runScript(named: path, from: &lines) {
+        case .completed(let failures):
+            return failures == 0 ? .success : .failed(".source \(path): \(failures) line(s) failed")
+        case .stopped: return .failed(".source \(path) stopped at a failure")
+        case .quit: return .quit
+        case .connectionLost(let message): return .connectionLost(message)
+        }
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing whitespace.
+    func trimmingWhitespace() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

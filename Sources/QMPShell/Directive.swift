@@ -1,0 +1,33 @@
+/// The shell's own commands. They start with a dot, so they never shadow a QMP command.
+public enum Directive: String, CaseIterable, Sendable {
+    case help, quit, echo, wait, sleep, source
+
+    /// One line of usage, for `.help`.
+    public var usage: String {
+        switch self {
+        case .help: return ".help [DIRECTIVE]               this list, or one directive's usage"
+        case .quit: return ".quit                           leave the shell"
+        case .echo: return ".echo TEXT                      print TEXT (to standard error in scripts)"
+        case .wait:
+            return ".wait EVENT [key=value ...] [timeout=SECONDS]\n"
+                + "                                wait for EVENT whose data matches (dotted paths);\n"
+                + "                                events since the previous command count; default 30 s"
+        case .sleep: return ".sleep SECONDS                  pause"
+        case .source: return ".source FILE                    run the lines of FILE"
+        }
+    }
+
+    /// `.help` text.
+    public static var overview: String {
+        "Type a QMP command with key=value arguments, a raw JSON message, or a directive:\n"
+            + allCases.map { "  " + $0.usage.replacingNewlines(indent: "  ") }.joined(separator: "\n")
+            + "\nValues: \"quoted\" strings, true/false, null, numbers, {JSON} or [JSON]; dotted keys nest (file.driver=file).\n"
+            + "transaction( ACTION key=value ... ) groups actions; Tab completes; Ctrl-D leaves.\n"
+    }
+}
+
+extension String {
+    fileprivate func replacingNewlines(indent: String) -> String {
+        split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + indent)
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import QMP
+import Synchronization
+
+/// `-l FILE`: appends one JSON line per message sent or received, events included:
+/// `{"time":"2026-11-22T10:00:00.123456Z","direction":"in","message":{...}}`.
+///
+/// The file is created private (0600). It never touches the QMP socket.
+public final class MessageLog: Sendable {
+    private let descriptor: Int32
+    private let lock = Mutex(())
+    private let failed = Atomic<Bool>(false)
+    private let onFailure: @Sendable (String) -> Void
+    public let path: String
+
+    /// Opens (or creates, 0600) `path` for appending; throws a readable message if it cannot.
+    public init(path: String, onFailure: @escaping @Sendable (String) -> Void) throws(ShellError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ShellError("cannot open log file \(path): \(String(cString: strerror(errno)))")
+        }
+        self.descriptor = descriptor
+        self.path = path
+        self.onFailure = onFailure
+    }
+
+    deinit { close(descriptor) }
+
+    /// Records one message; called from the connection's thread for received ones.
+    public func record(_ direction: MessageDirection, _ text: String) {
+        guard !failed.load(ordering: .relaxed) else { return }
+        var line: [UInt8] = []
+        line.reserveCapacity(text.utf8.count + 80)
+        line.append(contentsOf: #"{"time":""#.utf8)
+        line.append(contentsOf: Self.timestamp().utf8)
+        line.append(contentsOf: #"","direction":""#.utf8)
+        line.append(contentsOf: direction.rawValue.utf8)
+        line.append(contentsOf: #"","message":"#.utf8)
+        // A server can send anything; what is not JSON is logged as a string.
+        if (try? JSONParser.parse(text)) != nil {
+            line.append(contentsOf: text.utf8)
+        } else {
+            JSONValue.string(text).write(to: &line)
+        }
+        line.append(contentsOf: "}\n".utf8)
+        let ok = lock.withLock { _ in
+            line.withUnsafeBytes { bytes in
+                Glibc.write(descriptor, bytes.baseAddress!, bytes.count) == bytes.count
+            }
+        }
+        if !ok && !failed.exchange(true, ordering: .relaxed) {
+            onFailure("cannot write log file \(path): \(String(cString: strerror(errno))); logging stopped")
+        }
+    }
+
+    /// The current UTC time with microseconds, ISO 8601.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + "\(pad(Int32(now.tv_nsec / 1000), 6))Z"
+    }
+}
+
+/// A failure the shell reports in one line and carries on or exits from.
+public struct ShellError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

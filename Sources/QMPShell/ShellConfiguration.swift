@@ -1,0 +1,23 @@
+/// What the command line asked for, as the shell's parts need it.
+public struct ShellConfiguration: Sendable {
+    /// Indent JSON output (`-p`).
+    public var pretty = false
+    /// Echo each QMP message sent (`-v`).
+    public var verbose = false
+    /// Send lines as HMP commands through `human-monitor-command` (`-H`).
+    public var hmp = false
+    /// Print the JSON each line would send, connect to nothing (`--dry-run`).
+    public var dryRun = false
+    /// With -c/-f, go on after a failed line (`--keep-going`).
+    public var keepGoing = false
+    /// Only these events are shown (`--event`); empty shows all.
+    public var eventNames: Set<String> = []
+    /// Use ANSI colours in terminal output.
+    public var color = false
+    /// History file for the interactive shell; `nil` keeps no history.
+    public var historyFile: String?
+    /// Queue size for events waiting to be shown; beyond it the oldest are dropped and counted.
+    public var eventQueueCapacity = 10_000
+
+    public init() {}
+}

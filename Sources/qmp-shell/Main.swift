@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ArgumentParser
+import QMPShell
+
+@main
+enum Main {
+    static func main() async {
+        // Writing to a closed socket or pipe must be an error, not a dead process.
+        signal(SIGPIPE, SIG_IGN)
+        let command: QMPShellCommand
+        do {
+            command = try QMPShellCommand.parse(Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            let code = QMPShellCommand.exitCode(for: error)
+            let message = QMPShellCommand.fullMessage(for: error)
+            if code == .success {
+                print(message)
+                exit(0)
+            }
+            StandardStreams().diagnostic(message + "\n")
+            exit(2)
+        }
+        exit(await ShellApplication(command: command).run())
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+
+/// The command line: a drop-in for Python's qmp-shell (`-H -v -p -l -N`), plus scripting,
+/// watching and launch options.
+struct QMPShellCommand: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "qmp-shell",
+        abstract: "An interactive shell and script runner for the QEMU Machine Protocol (QMP).",
+        discussion: """
+            ADDRESS is a UNIX socket path or HOST:PORT ([::1]:4444 for IPv6); without it, $QMP_SOCKET.
+            Lines are `command key=value ...`, raw JSON messages, or directives (.help lists them).
+            Exit status: 0 success, 1 a command failed (or a line did not parse, or .wait timed out),
+            2 usage error, 3 could not connect or the connection was lost.
+            """,
+        version: version
+    )
+
+    @Argument(help: "UNIX socket path or HOST:PORT of the QMP server (default: $QMP_SOCKET).")
+    var address: String?
+
+    @Flag(name: [.customShort("H"), .long], help: "HMP mode: send lines through human-monitor-command; 'cpu N' picks the CPU.")
+    var hmp = false
+
+    @Flag(name: .shortAndLong, help: "Echo each QMP message sent.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "Indent JSON output.")
+    var pretty = false
+
+    @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Append every message sent and received to FILE as JSON lines.", valueName: "FILE"))
+    var logfile: String?
+
+    @Flag(name: [.customShort("N"), .long], help: "Skip capabilities negotiation (send qmp_capabilities yourself).")
+    var skipNegotiation = false
+
+    @Option(name: [.customShort("c"), .customLong("command")], help: ArgumentHelp("Run LINE, then exit (repeatable).", valueName: "LINE"))
+    var commands: [String] = []
+
+    @Option(name: [.customShort("f"), .customLong("script")], help: ArgumentHelp("Replay FILE ('-' for standard input), then exit.", valueName: "FILE"))
+    var script: String?
+
+    @Flag(help: "With -c/-f: go on after a failed line (exit 1 at the end if any failed).")
+    var keepGoing = false
+
+    @Flag(help: "With -c/-f: print the JSON each line would send; connect to nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("event"), help: ArgumentHelp("Show only events named NAME (repeatable).", valueName: "NAME"))
+    var events: [String] = []
+
+    @Flag(name: [.customShort("g"), .long], help: "Talk to a guest agent (qemu-ga).")
+    var guestAgent = false
+
+    @Option(help: ArgumentHelp("Use colour: auto, always or never (NO_COLOR is honoured).", valueName: "WHEN"))
+    var color: ColorChoice = .auto
+
+    @Option(help: ArgumentHelp("History file (default ~/.qmp-shell_history).", valueName: "FILE"))
+    var history: String?
+
+    @Flag(help: "Keep no history.")
+    var noHistory = false
+
+    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    func validate() throws {
+        if dryRun && commands.isEmpty && script == nil {
+            throw ValidationError("--dry-run needs lines to check: -c LINE or -f FILE")
+        }
+        if keepGoing && commands.isEmpty && script == nil {
+            throw ValidationError("--keep-going applies to -c and -f")
+        }
+        if history != nil && noHistory {
+            throw ValidationError("--history and --no-history contradict each other")
+        }
+        if guestAgent && hmp {
+            throw ValidationError("-g and -H cannot be combined: a guest agent has no HMP")
+        }
+    }
+}

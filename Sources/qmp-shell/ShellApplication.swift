@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Logging
+import QMP
+import QMPShell
+
+/// Wires the parts together for one run: output, log, client, runner; then the chosen mode.
+struct ShellApplication {
+    let command: QMPShellCommand
+
+    /// Exit status: 0 success, 1 a line failed, 2 usage, 3 connection.
+    func run() async -> Int32 {
+        let output = StandardStreams()
+        let interactive = command.commands.isEmpty && command.script == nil && isatty(0) == 1
+        let configuration = makeConfiguration(interactive: interactive)
+        let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
+        LoggingSystem.bootstrap { _ in ShellLogHandler(level: .warning) { output.diagnostic($0) } }
+
+        if command.dryRun {
+            let printer = EventPrinter(listener: nil, output: output, formatter: formatter)
+            let runner = CommandRunner(client: nil, configuration: configuration, printer: printer, formatter: formatter)
+            return await runNonInteractive(runner, output: output)
+        }
+
+        guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
+            output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
+            return 2
+        }
+        let address: QMPAddress
+        do {
+            address = try QMPAddress(parsing: addressText)
+        } catch {
+            output.diagnostic("qmp-shell: \(error)\n")
+            return 2
+        }
+
+        var log: MessageLog?
+        if let path = command.logfile {
+            do {
+                log = try MessageLog(path: path) { output.diagnostic("qmp-shell: warning: \($0)\n") }
+            } catch {
+                output.diagnostic("qmp-shell: warning: \(error)\n")
+            }
+        }
+
+        var clientConfiguration = QMPClient.Configuration()
+        clientConfiguration.mode = command.guestAgent ? .guestAgent : .qmp
+        clientConfiguration.negotiate = !command.skipNegotiation
+        if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
+        let client = QMPClient(configuration: clientConfiguration)
+        let listener = client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity)
+        do {
+            try await client.connect(to: address)
+        } catch {
+            output.diagnostic(formatter.error("qmp-shell: \(error)"))
+            return 3
+        }
+        let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
+        let printing = Task { await printer.run() }
+        defer { printing.cancel() }
+        let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
+        let status = await runNonInteractive(runner, output: output)
+        printer.flush()
+        await client.disconnect()
+        return status
+    }
+
+    private func makeConfiguration(interactive: Bool) -> ShellConfiguration {
+        var configuration = ShellConfiguration()
+        configuration.pretty = command.pretty
+        configuration.verbose = command.verbose
+        configuration.hmp = command.hmp
+        configuration.dryRun = command.dryRun
+        configuration.keepGoing = command.keepGoing
+        configuration.eventNames = Set(command.events)
+        let colorTerminal = isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
+            && environmentValue("TERM") != "dumb"
+        switch command.color {
+        case .always: configuration.color = true
+        case .never: configuration.color = false
+        case .auto: configuration.color = colorTerminal
+        }
+        if !command.noHistory {
+            configuration.historyFile = command.history ?? environmentValue("HOME").map { $0 + "/.qmp-shell_history" }
+        }
+        return configuration
+    }
+
+    /// -c lines, then -f (or standard input). Stops at the first failure unless --keep-going.
+    private func runNonInteractive(_ runner: CommandRunner, output: StandardStreams) async -> Int32 {
+        var failures = 0
+        var sources: [(String, any LineSource)] = []
+        if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands))) }
+        if let script = command.script {
+            if script == "-" {
+                sources.append(("<stdin>", DescriptorLineSource(descriptor: 0)))
+            } else {
+                do {
+                    sources.append((script, try ArrayLineSource(contentsOf: script)))
+                } catch {
+                    output.diagnostic(runner.formatter.error("qmp-shell: \(error)"))
+                    return 1
+                }
+            }
+        }
+        if command.commands.isEmpty && command.script == nil {
+            sources.append(("<stdin>", DescriptorLineSource(descriptor: 0)))
+        }
+        for (name, source) in sources {
+            var source = source
+            switch await runner.runScript(named: name, from: &source) {
+            case .completed(let failed):
+                failures += failed
+            case .stopped:
+                return 1
+            case .quit:
+                return failures > 0 ? 1 : 0
+            case .connectionLost(let message):
+                runner.printer.printDiagnostic(runner.formatter.error("qmp-shell: \(message)"))
+                return 3
+            }
+        }
+        return failures > 0 ? 1 : 0
+    }
+}
+
+/// An environment variable, if set and not empty.
+func environmentValue(_ name: String) -> String? {
+    guard let value = getenv(name) else { return nil }
+    let text = String(cString: value)
+    return text.isEmpty ? nil : text
+}
