@@ -121,6 +121,48 @@ struct QEMUIntegrationTests {
         #expect(client.runstate == .idle)
     }
 
+    @Test func acceptModeTakesTheConnectionOfAQEMUWeStarted() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("accept.sock")
+        let listener = try QMPSocketListener(path: path)
+        defer { listener.close() }
+        let qemu = Process()
+        qemu.executableURL = URL(fileURLWithPath: QEMUInstance.binary)
+        // Without server=on, QEMU connects to the socket as a client.
+        qemu.arguments = ["-M", "none", "-nodefaults", "-display", "none", "-qmp", "unix:\(path)"]
+        try qemu.run()
+        defer {
+            qemu.terminate()
+            qemu.waitUntilExit()
+        }
+        let client = QMPClient()
+        try await client.accept(from: listener, timeout: .seconds(20))
+        #expect(try await client.execute("query-status")["status"] == "running")
+        try await client.execute("quit")
+        #expect(await client.waitUntilDisconnected() == .disconnected("the server closed the connection"))
+    }
+
+    @Test func scopedListenersAndAsyncIteration() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        let names = try await client.withListener(to: ["STOP", "RESUME"]) { listener in
+            try await client.execute("stop")
+            try await client.execute("cont")
+            var names: [String] = []
+            for await event in listener {
+                names.append(event.name)
+                if names.count == 2 { break }
+            }
+            return names
+        }
+        #expect(names == ["STOP", "RESUME"])
+        await client.disconnect()
+        // After the connection ends, iterating the default listener drains what is left and stops.
+        var remaining = 0
+        for await _ in client.events { remaining += 1 }
+        #expect(remaining == 2)
+    }
+
     @Test func guestAgentHandshakePingAndInfo() async throws {
         let agent = try GuestAgentInstance()
         var configuration = QMPClient.Configuration()

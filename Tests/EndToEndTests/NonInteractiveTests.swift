@@ -1,0 +1,189 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// `qmp-shell -c`, `-f` and piped standard input against real QEMU: standard output carries only
+/// JSON, diagnostics name the place, exit codes follow the contract.
+@Suite("Non-interactive mode against real QEMU")
+struct NonInteractiveTests {
+    func json(_ line: String) throws -> JSONValue { try JSONParser.parse(line) }
+
+    @Test func commandLinesPrintOneJSONReplyEachAndExitZero() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-c", "query-status", "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.count == 2)
+        #expect(try json(result.lines[0])["return"]?["status"] == "running")
+        #expect(try json(result.lines[1]) == ["return": [:]])
+        #expect(!result.standardOutput.contains(#""id""#), "the shell's own id is not shown")
+        #expect(result.standardError.isEmpty)
+    }
+
+    @Test func aFailingLineStopsTheRunWithItsPlaceAndExitOne() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let script = directory.file("setup.qmp")
+        try """
+            # a comment, then a blank line
+
+            query-status
+            no-such-command
+            query-name
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try ShellBinary.run(["-f", script, qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 2, "the line after the failure did not run: \(result.standardOutput)")
+        #expect(try json(result.lines[1])["error"]?["class"] == "CommandNotFound")
+        #expect(result.standardError == "\(script):4: CommandNotFound: The command no-such-command has not been found\n")
+    }
+
+    @Test func keepGoingRunsEveryLineAndStillExitsOne() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(
+            ["--keep-going", "-c", "no-such-command", "-c", "query-status flag=", "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 3)
+        #expect(try json(result.lines[2]) == ["return": [:]])
+        #expect(result.standardError.contains("-c:1: CommandNotFound"))
+        #expect(result.standardError.contains("-c:2: GenericError: Parameter 'flag' is unexpected"), "\(result.standardError)")
+    }
+
+    @Test func malformedLinesAreNamedWithTheirColumnBeforeAnythingIsSent() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-c", "query-status", "-c", #"blockdev-add file.filename="unterminated"#, qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 1)
+        #expect(result.standardError.hasPrefix("-c:2: column "), "\(result.standardError)")
+        #expect(result.standardError.contains("file.filename"))
+    }
+
+    @Test func pipedStandardInputRunsLineByLine() throws {
+        let qemu = try QEMUInstance()
+        let input = """
+            query-status
+            {"execute": "query-version", "id": "mine"}
+            human-monitor-command command-line="info version"
+            """
+        let result = try ShellBinary.run([qemu.socketPath], input: input + "\n")
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.count == 3)
+        #expect(try json(result.lines[1])["id"] == "mine", "a raw message keeps its own id")
+        let version = try QEMUInstanceVersion.installed()
+        #expect(try json(result.lines[2])["return"]?.stringValue?.hasPrefix(version) == true, "quotes are removed: \(result.lines[2])")
+    }
+
+    @Test func eventsAppearAsJSONLinesInWireOrder() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-c", "stop", "-c", "cont", "-c", "query-status", qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        let names = try result.lines.map { line -> String in
+            let message = try json(line)
+            return message["event"]?.stringValue ?? "reply"
+        }
+        // QEMU sends STOP before the reply to `stop`, RESUME before the reply to `cont`.
+        #expect(names == ["STOP", "reply", "RESUME", "reply", "reply"])
+    }
+
+    @Test func eventFilterKeepsOnlyTheNamedEvents() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["--event", "RESUME", "-c", "stop", "-c", "cont", qemu.socketPath])
+        #expect(result.status == 0)
+        #expect(result.lines.filter { $0.contains(#""event""#) }.count == 1)
+        #expect(result.standardOutput.contains(#""event":"RESUME""#))
+    }
+
+    @Test func transactionsSpanLinesInAScript() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(
+            ["-f", "-", qemu.socketPath],
+            input: "transaction(\n  abort\n)\ntransaction( )\n")
+        // `abort` makes QEMU refuse the whole transaction; the empty one succeeds.
+        #expect(result.lines.count == 1, "\(result.standardOutput)")
+        #expect(result.status == 1)
+        #expect(try json(result.lines[0])["error"]?["desc"]?.stringValue?.contains("abort") == true)
+        #expect(result.standardError.hasPrefix("<stdin>:3: GenericError"))
+    }
+
+    @Test func dryRunPrintsTheMessagesAndConnectsToNothing() throws {
+        let result = try ShellBinary.run([
+            "--dry-run", "-c", #"human-monitor-command command-line="info version""#,
+            "-c", "blockdev-add driver=qcow2 node-name=n0 file.driver=file file.filename=/tmp/x.qcow2 backing=null",
+            "-c", ".wait JOB_STATUS_CHANGE id=j0",
+        ])
+        #expect(result.status == 0)
+        #expect(result.lines == [
+            #"{"execute":"human-monitor-command","arguments":{"command-line":"info version"}}"#,
+            #"{"execute":"blockdev-add","arguments":{"driver":"qcow2","node-name":"n0","file":{"driver":"file","filename":"/tmp/x.qcow2"},"backing":null}}"#,
+        ])
+        #expect(result.standardError.contains(".wait JOB_STATUS_CHANGE: needs a server"))
+    }
+
+    @Test func hmpModeWorksOnAMachineWithoutCPUs() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-H", "-c", "info version", "-c", "info status", qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.first?.hasPrefix(try QEMUInstanceVersion.installed()) == true)
+        #expect(result.standardOutput.contains("VM status: running"))
+    }
+
+    @Test func connectionFailuresExitThree() throws {
+        let directory = try TemporaryDirectory()
+        let missing = try ShellBinary.run(["-c", "query-status", directory.file("none.sock")])
+        #expect(missing.status == 3)
+        #expect(missing.standardError == "qmp-shell: could not connect to \(directory.file("none.sock")): No such file or directory\n")
+        let notASocket = directory.file("plain")
+        #expect(FileManager.default.createFile(atPath: notASocket, contents: Data()))
+        let plain = try ShellBinary.run(["-c", "query-status", notASocket])
+        #expect(plain.status == 3)
+        #expect(plain.standardError.contains("not a socket") || plain.standardError.contains("refused"), "\(plain.standardError)")
+    }
+
+    @Test func losingQEMUMidScriptExitsThree() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-c", "query-status", "-c", "quit", "-c", "query-status", qemu.socketPath])
+        #expect(result.status == 3, "\(result.standardError)")
+        #expect(result.standardError.contains("disconnected"))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
+        #expect(try ShellBinary.run(["--dry-run"]).status == 2)
+        let noAddress = try ShellBinary.run(["-c", "query-status"], environment: ["QMP_SOCKET": ""])
+        #expect(noAddress.status == 2)
+        #expect(noAddress.standardError.contains("QMP_SOCKET"))
+    }
+
+    @Test func logFileRecordsEveryMessageWithDirectionAndTime() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("session.jsonl")
+        let result = try ShellBinary.run(["-l", log, "-c", "stop", "-c", "cont", qemu.socketPath])
+        #expect(result.status == 0)
+        let entries = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try json(String($0)) }
+        #expect(entries.first?["direction"] == "in")
+        #expect(entries.first?["message"]?["QMP"] != nil)
+        #expect(entries.contains { $0["direction"] == "out" && $0["message"]?["execute"] == "stop" })
+        #expect(entries.contains { $0["direction"] == "in" && $0["message"]?["event"] == "RESUME" })
+        #expect(entries.allSatisfy { $0["time"]?.stringValue?.hasSuffix("Z") == true })
+        let attributes = try FileManager.default.attributesOfItem(atPath: log)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+}
+
+/// The installed QEMU's version, for comparing with what the shell prints.
+enum QEMUInstanceVersion {
+    static func installed() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: QEMUInstance.binary)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let words = output.split(whereSeparator: \.isWhitespace)
+        guard let index = words.firstIndex(of: "version"), index + 1 < words.count else { return "?" }
+        return String(words[index + 1])
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// The built `qmp-shell`, run as a user would, for end-to-end tests.
+public enum ShellBinary {
+    /// `$QMP_SHELL_BINARY`, or `qmp-shell` next to the running test bundle (same build folder).
+    public static var path: String {
+        if let override = ProcessInfo.processInfo.environment["QMP_SHELL_BINARY"] { return override }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        // The test runner may sit inside a .xctest bundle folder.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("qmp-shell").path),
+            directory.path != "/"
+        {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("qmp-shell").path
+    }
+
+    /// What a run printed and how it ended.
+    public struct Result: Sendable {
+        public let status: Int32
+        public let standardOutput: String
+        public let standardError: String
+
+        /// Standard output's lines.
+        public var lines: [String] {
+            standardOutput.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        }
+    }
+
+    /// Runs `qmp-shell` with `arguments`, feeding `input` (or nothing) on standard input, and waits
+    /// for it (killing it after `timeout`, which then fails the run with status -1).
+    public static func run(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
+        timeout: Duration = .seconds(60)
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var variables = ProcessInfo.processInfo.environment
+        variables["NO_COLOR"] = "1"
+        for (key, value) in environment { variables[key] = value }
+        process.environment = variables
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
+        // Read both pipes while the process runs, so a large output never blocks it.
+        let outputs = Outputs()
+        let group = DispatchGroup()
+        for (pipe, isError) in [(stdout, false), (stderr, true)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                outputs.set(data, isError: isError)
+                group.leave()
+            }
+        }
+        let seconds = Double(timeout.components.seconds)
+        if group.wait(timeout: .now() + seconds) == .timedOut {
+            process.terminate()
+            group.wait()
+            process.waitUntilExit()
+            return Result(status: -1, standardOutput: outputs.output, standardError: outputs.error + "\n[killed after \(timeout)]")
+        }
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, standardOutput: outputs.output, standardError: outputs.error)
+    }
+
+    private final class Outputs: @unchecked Sendable {
+        private let lock = NSLock()
+        private var outputData = Data()
+        private var errorData = Data()
+
+        func set(_ data: Data, isError: Bool) {
+            lock.withLock {
+                if isError { errorData = data } else { outputData = data }
+            }
+        }
+
+        var output: String { lock.withLock { String(decoding: outputData, as: UTF8.self) } }
+        var error: String { lock.withLock { String(decoding: errorData, as: UTF8.self) } }
+    }
+}
