@@ -1,0 +1,88 @@
+import Synchronization
+
+/// Completes what the user types on Tab: command names (from `query-commands`, or HMP's `help`),
+/// directive names, and the actions of a transaction.
+///
+/// Argument names and values come from the schema in a later step; ``argumentCompleter`` is where
+/// that plugs in.
+public final class Completer: Sendable {
+    /// Completes arguments of a command; the schema-aware completer implements it.
+    public protocol ArgumentCompleting: Sendable {
+        /// Candidates for `word` (the text after the last space) of `command`'s arguments.
+        func complete(command: String, word: String, lineBeforeCursor: String) -> [String]
+    }
+
+    private struct Names {
+        var commands: [String] = []
+        /// HMP: `info` subcommands.
+        var infoTopics: [String] = []
+    }
+
+    private let names = Mutex(Names())
+    private let hmp: Bool
+    private let argumentCompleter: Mutex<(any ArgumentCompleting)?> = Mutex(nil)
+
+    public init(hmp: Bool) {
+        self.hmp = hmp
+    }
+
+    /// Sets the QMP command names (from `query-commands`) or HMP command names.
+    public func setCommandNames(_ commands: [String]) {
+        names.withLock { $0.commands = Array(Set(commands)).sorted() }
+    }
+
+    /// Sets HMP's `info` subcommands.
+    public func setInfoTopics(_ topics: [String]) {
+        names.withLock { $0.infoTopics = Array(Set(topics)).sorted() }
+    }
+
+    /// Plugs in argument completion.
+    public func setArgumentCompleter(_ completer: (any ArgumentCompleting)?) {
+        argumentCompleter.withLock { $0 = completer }
+    }
+
+    /// Reads HMP's `help` text: each line starts with `name|alias [args] -- description`.
+    public static func hmpNames(fromHelp text: String, prefix: String = "") -> [String] {
+        text.split(separator: "\n").flatMap { line -> [String] in
+            var words = line.split(separator: " ", omittingEmptySubsequences: true)[...]
+            if !prefix.isEmpty {
+                guard words.first == Substring(prefix) else { return [] }
+                words = words.dropFirst()
+            }
+            guard let first = words.first, first.first?.isLetter == true else { return [] }
+            return first.split(separator: "|").map(String.init)
+        }
+    }
+
+    /// Candidates for the word before the cursor.
+    public func complete(_ lineBeforeCursor: String) -> CompletionResult {
+        let word = String(lineBeforeCursor.reversed().prefix(while: { !$0.isWhitespace }).reversed())
+        let before = lineBeforeCursor.dropLast(word.count)
+        let earlierWords = before.split(whereSeparator: \.isWhitespace).map(String.init)
+        let candidates = candidates(for: word, after: earlierWords, lineBeforeCursor: lineBeforeCursor)
+        return CompletionResult(replacementLength: word.count, candidates: candidates)
+    }
+
+    private func candidates(for word: String, after earlierWords: [String], lineBeforeCursor: String) -> [String] {
+        let known = names.withLock { $0 }
+        func matching(_ options: [String], suffix: String = " ") -> [String] {
+            options.filter { $0.hasPrefix(word) }.map { $0 + suffix }
+        }
+        guard let first = earlierWords.first else {
+            if word.hasPrefix(".") { return matching(Directive.allCases.map { "." + $0.rawValue }) }
+            return matching(known.commands + (hmp ? [] : ["transaction("]))
+        }
+        if hmp {
+            return first == "info" && earlierWords.count == 1 ? matching(known.infoTopics) : []
+        }
+        if first == ".help" && earlierWords.count == 1 {
+            return matching(Directive.allCases.map(\.rawValue))
+        }
+        if first == ".source" { return [] }
+        if first == "transaction(" && !word.contains("=") {
+            return matching(known.commands + [")"])
+        }
+        guard !first.hasPrefix("."), let completer = argumentCompleter.withLock({ $0 }) else { return [] }
+        return completer.complete(command: first, word: word, lineBeforeCursor: lineBeforeCursor)
+    }
+}

@@ -1,0 +1,135 @@
+import QMP
+import Synchronization
+
+/// Prints through the line editor, above the prompt.
+public struct EditorOutput: ShellOutput {
+    let editor: LineEditor
+
+    public init(editor: LineEditor) { self.editor = editor }
+
+    public func result(_ text: String) { editor.print(text) }
+    public func diagnostic(_ text: String) { editor.print(text) }
+}
+
+/// The line being run, so Ctrl-C (which the editor reports while no line is read) can interrupt
+/// a long `.wait` or `.sleep`.
+public final class RunningLine: Sendable {
+    private let task = Mutex<Task<LineOutcome, Never>?>(nil)
+
+    public init() {}
+
+    /// Cancels the line being run, if any.
+    public func interrupt() {
+        task.withLock { $0 }?.cancel()
+    }
+
+    func run(_ body: @escaping @Sendable () async -> LineOutcome) async -> LineOutcome {
+        let running = Task { await body() }
+        task.withLock { $0 = running }
+        defer { task.withLock { $0 = nil } }
+        return await running.value
+    }
+}
+
+/// Set once the connection is gone while the prompt is up.
+private final class LostFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
+/// The read-eval-print loop on a terminal: banner, prompt, lines run one at a time, events shown
+/// above the prompt as they arrive.
+public final class InteractiveShell {
+    private let client: QMPClient
+    private let runner: CommandRunner
+    private let editor: LineEditor
+    private let completer: Completer
+    private let formatter: OutputFormatter
+    private let banner: String
+    private let running: RunningLine
+
+    public init(
+        client: QMPClient, runner: CommandRunner, editor: LineEditor, completer: Completer,
+        formatter: OutputFormatter, banner: String, running: RunningLine
+    ) {
+        self.client = client
+        self.runner = runner
+        self.editor = editor
+        self.completer = completer
+        self.formatter = formatter
+        self.banner = banner
+        self.running = running
+    }
+
+    /// Runs until Ctrl-D, `.quit` or the connection is lost; returns the exit status.
+    public func run() async -> Int32 {
+        editor.print(banner)
+        if let problem = editor.historyProblem { editor.print(formatter.notice("qmp-shell: \(problem)")) }
+        let printer = runner.printer
+        let printing = Task { await printer.run() }
+        let client = self.client
+        let completer = self.completer
+        let hmp = runner.configuration.hmp
+        let learning = Task { await InteractiveShell.learnCommandNames(client: client, completer: completer, hmp: hmp) }
+        let connectionLost = LostFlag()
+        let editor = self.editor
+        let formatter = self.formatter
+        let watching = Task {
+            guard let cause = await client.waitUntilDisconnected() else { return }
+            connectionLost.set()
+            editor.print(formatter.error("qmp-shell: \(cause)"))
+            editor.close()
+        }
+        defer {
+            printing.cancel()
+            learning.cancel()
+            watching.cancel()
+        }
+        while true {
+            let prompt = runner.isInTransaction ? "TRANS> " : "(QEMU) "
+            let input = await editor.readLine(prompt: prompt)
+            if connectionLost.isSet { return 3 }
+            switch input {
+            case .endOfInput:
+                editor.print("\n")
+                return 0
+            case .interrupted:
+                runner.resetTransaction()
+            case .line(let line):
+                let outcome = await running.run { [runner] in await runner.run(line: line) }
+                switch outcome {
+                case .success:
+                    break
+                case .failed(let message):
+                    editor.print(formatter.error(message))
+                case .commandError:
+                    break  // the error reply is already on screen
+                case .quit:
+                    return 0
+                case .connectionLost(let message):
+                    editor.print(formatter.error("qmp-shell: \(message)"))
+                    editor.close()
+                    return 3
+                }
+            }
+        }
+    }
+
+    /// Fetches command names for Tab after the first prompt is up, so start-up never waits.
+    private static func learnCommandNames(client: QMPClient, completer: Completer, hmp: Bool) async {
+        if hmp {
+            let help = try? await client.execute("human-monitor-command", arguments: ["command-line": "help"])
+            completer.setCommandNames(Completer.hmpNames(fromHelp: help?.stringValue ?? ""))
+            let info = try? await client.execute("human-monitor-command", arguments: ["command-line": "help info"])
+            completer.setInfoTopics(Completer.hmpNames(fromHelp: info?.stringValue ?? "", prefix: "info"))
+        } else if client.configuration.mode == .guestAgent {
+            let info = try? await client.execute("guest-info")
+            let commands = info?["supported_commands"]?.arrayValue ?? []
+            completer.setCommandNames(commands.filter { $0["enabled"] != false }.compactMap { $0["name"]?.stringValue })
+        } else {
+            let commands = try? await client.execute("query-commands")
+            completer.setCommandNames(commands?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [])
+        }
+    }
+}
