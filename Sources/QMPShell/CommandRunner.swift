@@ -8,8 +8,10 @@ import QMP
 /// How running a line ended.
 public enum LineOutcome: Sendable, Equatable {
     case success
-    /// A QMP error, a line that did not parse, a `.wait` timeout: exit status 1.
+    /// A line that did not parse, a `.wait` timeout: exit status 1.
     case failed(String)
+    /// QEMU answered with an error; the error reply was already shown. Exit status 1.
+    case commandError(String)
     /// `.quit`.
     case quit
     /// The connection is gone: exit status 3.
@@ -18,9 +20,10 @@ public enum LineOutcome: Sendable, Equatable {
 
 /// Runs lines: parses them, sends messages, runs directives, shows what comes back.
 ///
-/// One task drives it (the REPL or the script runner); it keeps the transaction state between
-/// lines and the event mark `.wait` counts from.
-public final class CommandRunner {
+/// It keeps the transaction state between lines and the event mark `.wait` counts from. It is not
+/// safe for concurrent use: one task drives it at a time (the script runner, or the REPL, which
+/// hands each line to a child task it awaits so Ctrl-C can cancel it). Hence `@unchecked Sendable`.
+public final class CommandRunner: @unchecked Sendable {
     public let client: QMPClient?
     public let configuration: ShellConfiguration
     public let printer: EventPrinter
@@ -85,7 +88,7 @@ public final class CommandRunner {
             // Guest-agent commands that never reply come back empty: nothing to show.
             if !reply.message.isEmpty { printer.printReply(formatter.json(reply.message), after: reply.eventMark) }
             if let error = reply.message["error"] {
-                return .failed("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
+                return .commandError("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
             }
             return .success
         } catch {
@@ -128,7 +131,7 @@ public final class CommandRunner {
             }
             printer.printReply(formatter.json(reply.message), after: reply.eventMark)
             let error = reply.message["error"]
-            return .failed("\(error?["class"]?.stringValue ?? "Error"): \(error?["desc"]?.stringValue ?? "")")
+            return .commandError("\(error?["class"]?.stringValue ?? "Error"): \(error?["desc"]?.stringValue ?? "")")
         } catch {
             return Self.outcome(of: error)
         }
@@ -203,6 +206,7 @@ public final class CommandRunner {
             lastCommandMark = EventMark(sequence: event.sequence)
             return .success
         } catch .timedOut {
+            if Task.isCancelled { return .failed(".wait: interrupted") }
             let filter = conditions.isEmpty ? "" : " with " + conditions.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             return .failed(".wait: no \(name)\(filter) within \(Self.seconds(timeout))")
         } catch {
@@ -246,7 +250,7 @@ public final class CommandRunner {
                 return .quit
             case .connectionLost(let message):
                 return .connectionLost(message)
-            case .failed(let message):
+            case .failed(let message), .commandError(let message):
                 printer.printDiagnostic(formatter.error("\(name):\(lineNumber): \(message)"))
                 failures += 1
                 if !configuration.keepGoing { return .stopped }

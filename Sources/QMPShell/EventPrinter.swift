@@ -22,8 +22,12 @@ public final class EventPrinter: Sendable {
     /// Prints events as they arrive until the connection ends. Run it in its own task.
     public func run() async {
         guard let listener else { return }
-        while await listener.waitForEvents() {
-            lock.withLock { _ in emit(listener.drain()) }
+        while true {
+            if await listener.waitForEvents() {
+                lock.withLock { _ in emit(listener.drain()) }
+            } else if listener.isFinished || Task.isCancelled {
+                break
+            }
         }
         flush()
     }

@@ -48,11 +48,13 @@ public final class InteractiveShell {
     private let formatter: OutputFormatter
     private let banner: String
     private let running: RunningLine
+    private let recorder: ScriptRecorder?
 
     public init(
         client: QMPClient, runner: CommandRunner, editor: LineEditor, completer: Completer,
-        formatter: OutputFormatter, banner: String, running: RunningLine
+        formatter: OutputFormatter, banner: String, running: RunningLine, recorder: ScriptRecorder? = nil
     ) {
+        self.recorder = recorder
         self.client = client
         self.runner = runner
         self.editor = editor
@@ -96,8 +98,10 @@ public final class InteractiveShell {
                 return 0
             case .interrupted:
                 runner.resetTransaction()
+                recorder?.dropTransaction()
             case .line(let line):
                 let outcome = await running.run { [runner] in await runner.run(line: line) }
+                recorder?.note(line, outcome: outcome, inTransaction: runner.isInTransaction)
                 switch outcome {
                 case .success:
                     break

@@ -50,6 +50,18 @@ struct QMPShellCommand: ParsableCommand {
     @Option(name: .customLong("event"), help: ArgumentHelp("Show only events named NAME (repeatable).", valueName: "NAME"))
     var events: [String] = []
 
+    @Flag(help: "Print events as they arrive (JSON lines, or a readable form on a terminal) until interrupted.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("With --watch: exit 0 after N events.", valueName: "N"))
+    var count: Int?
+
+    @Option(help: ArgumentHelp("With --watch: stop after SECONDS (exit 1 if --count was not reached).", valueName: "SECONDS"))
+    var timeout: Double?
+
+    @Option(help: ArgumentHelp("Interactive: append the lines that succeed to FILE, a script for -f.", valueName: "FILE"))
+    var record: String?
+
     @Flag(name: [.customShort("g"), .long], help: "Talk to a guest agent (qemu-ga).")
     var guestAgent = false
 
@@ -72,6 +84,14 @@ struct QMPShellCommand: ParsableCommand {
         }
         if keepGoing && commands.isEmpty && script == nil {
             throw ValidationError("--keep-going applies to -c and -f")
+        }
+        if (count != nil || timeout != nil) && !watch {
+            throw ValidationError("--count and --timeout apply to --watch")
+        }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if watch && (!commands.isEmpty || script != nil || dryRun) {
+            throw ValidationError("--watch cannot be combined with -c, -f or --dry-run")
         }
         if history != nil && noHistory {
             throw ValidationError("--history and --no-history contradict each other")

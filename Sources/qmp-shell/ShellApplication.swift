@@ -6,6 +6,7 @@
 import Logging
 import QMP
 import QMPShell
+import Synchronization
 
 /// Wires the parts together for one run: output, log, client, runner; then the chosen mode.
 struct ShellApplication {
@@ -14,10 +15,10 @@ struct ShellApplication {
     /// Exit status: 0 success, 1 a line failed, 2 usage, 3 connection.
     func run() async -> Int32 {
         let output = StandardStreams()
-        let interactive = command.commands.isEmpty && command.script == nil && isatty(0) == 1
+        let interactive = command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
         let configuration = makeConfiguration(interactive: interactive)
         let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
-        LoggingSystem.bootstrap { _ in ShellLogHandler(level: .warning) { output.diagnostic($0) } }
+        let diagnostics = DiagnosticSink(output)
 
         if command.dryRun {
             let printer = EventPrinter(listener: nil, output: output, formatter: formatter)
@@ -49,6 +50,7 @@ struct ShellApplication {
         var clientConfiguration = QMPClient.Configuration()
         clientConfiguration.mode = command.guestAgent ? .guestAgent : .qmp
         clientConfiguration.negotiate = !command.skipNegotiation
+        clientConfiguration.logger = Logger(label: "qmp") { _ in ShellLogHandler(level: .warning) { diagnostics.write($0) } }
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
         let client = QMPClient(configuration: clientConfiguration)
         let listener = client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity)
@@ -58,12 +60,80 @@ struct ShellApplication {
             output.diagnostic(formatter.error("qmp-shell: \(error)"))
             return 3
         }
+        if command.watch {
+            let watcher = EventWatcher(
+                listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
+            let outcome = await watcher.run(
+                count: command.count, timeout: command.timeout.map { .milliseconds(Int($0 * 1000)) })
+            switch outcome {
+            case .countReached:
+                await client.disconnect()
+                return 0
+            case .timedOut:
+                await client.disconnect()
+                return command.count == nil ? 0 : 1
+            case .connectionEnded:
+                output.diagnostic(formatter.error("qmp-shell: \(client.disconnectCause ?? .disconnected("the connection ended"))"))
+                return 3
+            }
+        }
+        if interactive {
+            return await runInteractive(
+                client: client, listener: listener, configuration: configuration, formatter: formatter,
+                address: address, diagnostics: diagnostics)
+        }
         let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
         let printing = Task { await printer.run() }
         defer { printing.cancel() }
         let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
         let status = await runNonInteractive(runner, output: output)
         printer.flush()
+        await client.disconnect()
+        return status
+    }
+
+    private func runInteractive(
+        client: QMPClient, listener: EventListener, configuration: ShellConfiguration, formatter: OutputFormatter,
+        address: QMPAddress, diagnostics: DiagnosticSink
+    ) async -> Int32 {
+        let completer = Completer(hmp: configuration.hmp)
+        let running = RunningLine()
+        let editor: LineEditor
+        do {
+            editor = try LineEditor(
+                historyFile: configuration.historyFile,
+                completer: { completer.complete($0) },
+                onInterrupt: { running.interrupt() })
+        } catch {
+            StandardStreams().diagnostic("qmp-shell: \(error)\n")
+            await client.disconnect()
+            return 3
+        }
+        let output = EditorOutput(editor: editor)
+        diagnostics.redirect(to: output)
+        let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
+        let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
+        let banner: String
+        if command.guestAgent {
+            banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(address)\n\n"
+        } else {
+            let title = configuration.hmp ? "Welcome to the HMP shell!" : "Welcome to the QMP low-level shell!"
+            banner = "\(title)\nConnected to QEMU \(client.greeting?.version ?? "?")\n\n"
+        }
+        var recorder: ScriptRecorder?
+        if let path = command.record {
+            do {
+                recorder = try ScriptRecorder(
+                    path: path, header: "recorded by qmp-shell from QEMU \(client.greeting?.version ?? "?") at \(address)")
+            } catch {
+                output.diagnostic(formatter.error("qmp-shell: warning: \(error)"))
+            }
+        }
+        let shell = InteractiveShell(
+            client: client, runner: runner, editor: editor, completer: completer, formatter: formatter,
+            banner: banner, running: running, recorder: recorder)
+        let status = await shell.run()
+        editor.close()
         await client.disconnect()
         return status
     }
@@ -132,4 +202,15 @@ func environmentValue(_ name: String) -> String? {
     guard let value = getenv(name) else { return nil }
     let text = String(cString: value)
     return text.isEmpty ? nil : text
+}
+
+/// Where the core's warnings go: standard error, then the line editor once it owns the terminal.
+final class DiagnosticSink: Sendable {
+    private let output: Mutex<any ShellOutput>
+
+    init(_ output: any ShellOutput) { self.output = Mutex(output) }
+
+    func redirect(to output: any ShellOutput) { self.output.withLock { $0 = output } }
+
+    func write(_ text: String) { output.withLock { $0 }.diagnostic(text) }
 }

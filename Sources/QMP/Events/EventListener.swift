@@ -81,6 +81,13 @@ public final class EventListener: Sendable, AsyncSequence {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Wakes readers waiting in ``waitForEvents()`` or ``next()`` without an event (they check
+    /// their own conditions, such as a deadline, and wait again if they like).
+    public func interruptWaiting() {
+        let waiters = state.withLock { $0.takeWaiters() }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Whether the stream has ended (the connection is gone).
     public var isFinished: Bool { state.withLock { $0.finished } }
 
@@ -127,15 +134,15 @@ public final class EventListener: Sendable, AsyncSequence {
         }
     }
 
-    /// Waits until at least one event is queued (`true`) or the stream has ended with nothing queued
-    /// (`false`), without taking anything: for a reader that drains under its own lock.
+    /// Waits until at least one event is queued, the stream ends, or ``interruptWaiting()`` is
+    /// called, without taking anything (for a reader that drains under its own lock). Returns
+    /// whether events are queued.
     public func waitForEvents() async -> Bool {
-        while true {
-            let (available, ended) = state.withLock { (!$0.queue.isEmpty, $0.finished) }
-            if available { return true }
-            if ended || Task.isCancelled { return false }
-            await waitForActivity()
-        }
+        let (available, ended) = state.withLock { (!$0.queue.isEmpty, $0.finished) }
+        if available { return true }
+        if ended || Task.isCancelled { return false }
+        await waitForActivity()
+        return state.withLock { !$0.queue.isEmpty }
     }
 
     /// Up to `limit` queued events, waiting until there is at least one. `nil` at the end.

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import QMP
+
+/// `--watch`: prints events as they arrive until a count, a timeout, or the end of the connection.
+///
+/// Events are taken from the listener in batches and each batch is written with one system call,
+/// so a flood costs little per event; the listener's queue bounds memory and counts what it drops.
+public struct EventWatcher {
+    public enum Style: Sendable {
+        /// One compact JSON object per line (standard output is not a terminal).
+        case json
+        /// `HH:MM:SS.mmm NAME {data}` in local time, for people.
+        case readable
+    }
+
+    let listener: EventListener
+    let style: Style
+    let pretty: Bool
+    let output: any ShellOutput
+
+    public init(listener: EventListener, style: Style, pretty: Bool, output: any ShellOutput) {
+        self.listener = listener
+        self.style = style
+        self.pretty = pretty
+        self.output = output
+    }
+
+    /// How watching ended.
+    public enum Outcome: Sendable, Equatable {
+        case countReached
+        case timedOut
+        case connectionEnded
+    }
+
+    /// Prints events until `count` have been printed, `timeout` has passed, or the stream ends.
+    public func run(count: Int?, timeout: Duration?) async -> Outcome {
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let timer: Task<Void, Never>? = deadline.map { deadline in
+            Task { [listener] in
+                try? await Task.sleep(until: deadline)
+                // Wake the loop below even if no event comes.
+                if !Task.isCancelled { listener.interruptWaiting() }
+            }
+        }
+        defer { timer?.cancel() }
+        var printed = 0
+        while true {
+            if let deadline, ContinuousClock.now >= deadline { return .timedOut }
+            let more = await listener.waitForEvents()
+            var events = listener.drain()
+            if let count { events = Array(events.prefix(count - printed)) }
+            let dropped = listener.takeDroppedCount()
+            if dropped > 0 {
+                output.diagnostic("qmp-shell: \(dropped) events were dropped: they arrived faster than they could be written\n")
+            }
+            if !events.isEmpty {
+                var text = ""
+                text.reserveCapacity(events.count * 160)
+                for event in events { append(event, to: &text) }
+                output.result(text)
+                printed += events.count
+            }
+            if let count, printed >= count { return .countReached }
+            if !more && listener.isFinished { return .connectionEnded }
+        }
+    }
+
+    private func append(_ event: QMPEvent, to text: inout String) {
+        switch style {
+        case .json:
+            text += event.message.serialized(pretty ? .pretty : .compact)
+        case .readable:
+            text += Self.localTime(event.timestamp)
+            text += " "
+            text += event.name
+            if !event.data.isEmpty {
+                text += " "
+                text += event.data.serialized(pretty ? .pretty : .compact)
+            }
+        }
+        text += "\n"
+    }
+
+    /// The event's time (or now, when QEMU sent -1) as local `HH:MM:SS.mmm`.
+    static func localTime(_ timestamp: QMPEvent.Timestamp?) -> String {
+        var seconds: time_t
+        var milliseconds: Int
+        if let timestamp, timestamp.seconds >= 0 {
+            seconds = time_t(timestamp.seconds)
+            milliseconds = max(0, timestamp.microseconds) / 1000
+        } else {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            seconds = now.tv_sec
+            milliseconds = now.tv_nsec / 1_000_000
+        }
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(milliseconds, 3))"
+    }
+}

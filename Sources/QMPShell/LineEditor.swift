@@ -1,0 +1,334 @@
+import CEditLine
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What one ``LineEditor/readLine(prompt:)`` call got from the user.
+public enum LineInput: Sendable, Equatable {
+    /// A line entered with Enter, without the newline.
+    case line(String)
+    /// Ctrl-C: the line being typed was abandoned (it stays on screen followed by `^C`); prompt
+    /// again.
+    case interrupted
+    /// No more input: Ctrl-D on an empty line, the terminal hung up, the editor was closed, or
+    /// the task reading was cancelled.
+    case endOfInput
+}
+
+/// What a completer offers for the text before the cursor.
+public struct CompletionResult: Sendable, Equatable {
+    /// How many characters (as Swift counts them) before the cursor the candidates replace:
+    /// the length of the word being completed.
+    public var replacementLength: Int
+    /// The full replacements for that word, in the order to list them. A candidate carries its
+    /// own suffix: end it with a space or `=` if the user should not have to type one.
+    public var candidates: [String]
+
+    public init(replacementLength: Int, candidates: [String]) {
+        self.replacementLength = replacementLength
+        self.candidates = candidates
+    }
+
+    /// Nothing to offer: Tab beeps.
+    public static let none = CompletionResult(replacementLength: 0, candidates: [])
+}
+
+/// The line editor could not take over the terminal.
+public struct LineEditorError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Reads lines from the terminal with editing, history and Tab completion (libedit), while
+/// other tasks print above the prompt.
+///
+/// One thread of its own owns the terminal: it runs libedit, draws the prompt and writes every
+/// byte this class prints, so output never tears the line being typed. Printing while a line is
+/// being read moves the prompt and the half-typed line down and redraws them intact, with the
+/// cursor where it was.
+///
+/// Keys: emacs bindings (or what `~/.editrc` says), Up/Down for history, Ctrl-R incremental
+/// history search, Tab completion, Ctrl-C abandons the line, Ctrl-D on an empty line ends input.
+///
+/// Standard input must be a terminal (read plain lines otherwise). Only one editor can be open
+/// in a process: it catches SIGINT, SIGWINCH and SIGCONT until ``close()``. Call ``close()``
+/// before exiting, so the terminal mode and the history are saved; if the program exits without
+/// it, the terminal mode is still put back at exit.
+public final class LineEditor: Sendable {
+    private let mailbox: TerminalMailbox
+    /// The terminal thread until it is joined.
+    private let thread: Mutex<pthread_t?>
+
+    /// Takes over the terminal.
+    ///
+    /// - Parameters:
+    ///   - historyFile: Where history is loaded from now and saved to after each line, or nil
+    ///     for history in memory only. The file is created with mode 0600. A file that cannot
+    ///     be read or written does not stop the editor: see ``historyProblem``.
+    ///   - historySize: How many entries history keeps.
+    ///   - completer: Called on Tab with the text before the cursor, on the terminal thread,
+    ///     while nothing else is drawn: it should answer quickly.
+    ///   - onInterrupt: Called on the terminal thread when Ctrl-C is pressed while no line is
+    ///     being read (say, to cancel a long wait). Ctrl-C during ``readLine(prompt:)`` only
+    ///     returns ``LineInput/interrupted``.
+    /// - Throws: ``LineEditorError`` if the terminal cannot be set up, or another editor is open.
+    public init(
+        historyFile: String?,
+        historySize: Int = 1000,
+        completer: (@Sendable (_ lineBeforeCursor: String) -> CompletionResult)?,
+        onInterrupt: (@Sendable () -> Void)? = nil
+    ) throws {
+        let mailbox = try TerminalMailbox()
+        let session = try TerminalSession(
+            mailbox: mailbox,
+            historyFile: historyFile.map(HistoryFile.init(path:)),
+            historySize: historySize,
+            completer: completer,
+            onInterrupt: onInterrupt
+        )
+        // The session, with the EditLine it set up, belongs to the thread from here on.
+        var handle = pthread_t()
+        let context = Unmanaged.passRetained(session).toOpaque()
+        let result = pthread_create(
+            &handle, nil,
+            { context in
+                let session = Unmanaged<TerminalSession>.fromOpaque(context!).takeRetainedValue()
+                session.run()
+                return nil
+            }, context)
+        guard result == 0 else {
+            let session = Unmanaged<TerminalSession>.fromOpaque(context).takeRetainedValue()
+            session.tearDown()
+            throw LineEditorError(description: "could not start the terminal thread: \(String(cString: strerror(result)))")
+        }
+        self.mailbox = mailbox
+        self.thread = Mutex(handle)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Shows `prompt` and reads one line. Calls to ``print(_:)`` may happen meanwhile: their
+    /// text appears above the prompt.
+    ///
+    /// Reads are served one at a time, in call order. After ``close()``, or when the calling
+    /// task is cancelled, it returns ``LineInput/endOfInput`` (a half-typed line stays on screen).
+    public func readLine(prompt: String) async -> LineInput {
+        let id = mailbox.newReadID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                mailbox.enqueueRead(TerminalMailbox.ReadRequest(id: id, prompt: prompt, continuation: continuation))
+            }
+        } onCancel: {
+            mailbox.cancelRead(id)
+        }
+    }
+
+    /// Prints `text` (one or more lines). While a line is being read, the text appears above
+    /// the prompt, on lines of its own, and the prompt and half-typed line are redrawn below it.
+    /// Otherwise the text is written as is.
+    ///
+    /// Callable from any thread or task; texts appear in call order, and in order with the
+    /// prompts of ``readLine(prompt:)`` calls. It does not wait for the terminal.
+    public func print(_ text: String) {
+        mailbox.enqueuePrint(text)
+    }
+
+    /// The first problem reading or writing the history file, for the caller to report. History
+    /// keeps working in memory.
+    public var historyProblem: String? {
+        mailbox.historyProblem
+    }
+
+    /// Ends a pending read with ``LineInput/endOfInput``, writes what was printed before, saves
+    /// the history, puts the terminal back the way it was and stops the thread. Later prints are
+    /// written directly; later reads return ``LineInput/endOfInput``. Calling it again does
+    /// nothing.
+    public func close() {
+        mailbox.requestClose()
+        guard let handle = thread.withLock({ handle in defer { handle = nil }; return handle }) else { return }
+        if pthread_equal(handle, pthread_self()) != 0 {
+            // Called from a completer or onInterrupt: the thread ends by itself once this returns.
+            _ = pthread_detach(handle)
+        } else {
+            _ = pthread_join(handle, nil)
+        }
+    }
+}
+
+/// The requests other threads make of the terminal thread, in call order, behind a lock; a
+/// byte on the wake-up pipe tells the thread to look.
+final class TerminalMailbox: Sendable {
+    struct ReadRequest: Sendable {
+        let id: UInt64
+        let prompt: String
+        let continuation: CheckedContinuation<LineInput, Never>
+    }
+
+    enum Request: Sendable {
+        case print(String)
+        case read(ReadRequest)
+    }
+
+    struct State: Sendable {
+        var requests: [Request] = []
+        /// Reads cancelled by their task after the thread took them (or before they arrived).
+        var cancelledReads: Set<UInt64> = []
+        var closeRequested = false
+        /// The thread is gone: print directly, answer reads at once.
+        var closed = false
+        var nextReadID: UInt64 = 0
+        var historyProblem: String?
+    }
+
+    /// What the terminal thread takes in one go.
+    struct Batch {
+        var requests: [Request]
+        var cancelledReads: Set<UInt64>
+        var closeRequested: Bool
+    }
+
+    private let state = Mutex(State())
+    /// The read end is polled by the terminal thread; both ends are non-blocking.
+    let wakeReadFD: Int32
+    private let wakeWriteFD: Int32
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard qmpshell_pipe(&fds) == 0 else {
+            throw LineEditorError(description: "could not create a pipe: \(String(cString: strerror(errno)))")
+        }
+        wakeReadFD = fds[0]
+        wakeWriteFD = fds[1]
+    }
+
+    deinit {
+        _ = close(wakeReadFD)
+        _ = close(wakeWriteFD)
+    }
+
+    var historyProblem: String? {
+        state.withLock { $0.historyProblem }
+    }
+
+    func newReadID() -> UInt64 {
+        state.withLock { state in
+            state.nextReadID += 1
+            return state.nextReadID
+        }
+    }
+
+    func enqueuePrint(_ text: String) {
+        let direct = state.withLock { state -> Bool in
+            if state.closed {
+                // Written under the lock so that it follows what the thread wrote last.
+                TerminalOutput.write(text)
+                return true
+            }
+            state.requests.append(.print(text))
+            return false
+        }
+        if !direct { wake() }
+    }
+
+    func enqueueRead(_ request: ReadRequest) {
+        let accepted = state.withLock { state -> Bool in
+            if state.closed || state.closeRequested || state.cancelledReads.remove(request.id) != nil {
+                return false
+            }
+            state.requests.append(.read(request))
+            return true
+        }
+        if accepted {
+            wake()
+        } else {
+            request.continuation.resume(returning: .endOfInput)
+        }
+    }
+
+    func cancelRead(_ id: UInt64) {
+        let queued = state.withLock { state -> ReadRequest? in
+            for (index, request) in state.requests.enumerated() {
+                if case .read(let read) = request, read.id == id {
+                    state.requests.remove(at: index)
+                    return read
+                }
+            }
+            state.cancelledReads.insert(id)
+            return nil
+        }
+        if let queued {
+            queued.continuation.resume(returning: .endOfInput)
+        } else {
+            wake()
+        }
+    }
+
+    func requestClose() {
+        state.withLock { $0.closeRequested = true }
+        wake()
+    }
+
+    // MARK: Terminal thread side
+
+    func take() -> Batch {
+        state.withLock { state in
+            defer { state.requests.removeAll() }
+            return Batch(requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested)
+        }
+    }
+
+    /// A read is over: its id need not be remembered as cancelled.
+    func forgetRead(_ id: UInt64) {
+        state.withLock { _ = $0.cancelledReads.remove(id) }
+    }
+
+    func reportHistoryProblem(_ problem: String) {
+        state.withLock { state in
+            if state.historyProblem == nil { state.historyProblem = problem }
+        }
+    }
+
+    /// The thread's last act: takes what is still queued, or, when nothing is, marks the mailbox
+    /// closed so later prints are written directly.
+    func takeRemainingOrClose() -> [Request] {
+        state.withLock { state in
+            if state.requests.isEmpty {
+                state.closed = true
+                state.cancelledReads.removeAll()
+                return []
+            }
+            defer { state.requests.removeAll() }
+            return state.requests
+        }
+    }
+
+    /// Empties the wake-up pipe.
+    func drainWakeUps() {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while buffer.withUnsafeMutableBytes({ read(wakeReadFD, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        // A full pipe already holds a wake-up, so a failed write loses nothing.
+        _ = write(wakeWriteFD, &byte, 1)
+    }
+}
+
+/// Writing to the terminal (standard output, through the same stdio stream libedit uses).
+enum TerminalOutput {
+    static func write(_ text: String) {
+        guard !text.isEmpty else { return }
+        let stream = qmpshell_stdout()
+        var text = text
+        text.withUTF8 { bytes in
+            _ = fwrite(bytes.baseAddress, 1, bytes.count, stream)
+        }
+        _ = fflush(stream)
+    }
+}

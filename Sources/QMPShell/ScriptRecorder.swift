@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `--record FILE`: keeps the lines of an interactive session that succeeded, as a script that
+/// `qmp-shell -f FILE` replays. Failed lines, `.help` and `.quit` are left out; a transaction is
+/// written once it has been sent successfully, all its lines together.
+public final class ScriptRecorder {
+    private let descriptor: Int32
+    private var transaction: [String] = []
+    public let path: String
+
+    /// Opens `path` for appending (created 0600) and writes a header comment.
+    public init(path: String, header: String) throws(ShellError) {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw ShellError("cannot open \(path) for recording: \(String(cString: strerror(errno)))")
+        }
+        self.path = path
+        write("# \(header)\n")
+    }
+
+    deinit { close(descriptor) }
+
+    /// Notes a line that ran with `outcome`; `inTransaction` is whether a transaction is open after it.
+    public func note(_ line: String, outcome: LineOutcome, inTransaction: Bool) {
+        let trimmed = line.trimmingWhitespace()
+        guard outcome == .success, !trimmed.isEmpty, !trimmed.hasPrefix("#"),
+            !trimmed.hasPrefix(".help"), !trimmed.hasPrefix(".quit")
+        else {
+            if outcome != .success && !inTransaction { transaction.removeAll() }
+            return
+        }
+        if inTransaction {
+            transaction.append(line)
+            return
+        }
+        write((transaction + [line]).map { $0 + "\n" }.joined())
+        transaction.removeAll()
+    }
+
+    /// Forgets a transaction abandoned with Ctrl-C.
+    public func dropTransaction() {
+        transaction.removeAll()
+    }
+
+    private func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress!, bytes.count) }
+    }
+}

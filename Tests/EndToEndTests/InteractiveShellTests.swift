@@ -1,0 +1,177 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// The interactive shell in a real pseudo-terminal against real QEMU: keystrokes in, screen out.
+@Suite("Interactive shell in a pseudo-terminal", .serialized)
+struct InteractiveShellTests {
+    /// A shell on a fresh QEMU, with its own HOME so history starts empty.
+    struct Session {
+        let qemu: QEMUInstance
+        let home: TemporaryDirectory
+        let terminal: PseudoTerminalSession
+
+        init(qemu: QEMUInstance? = nil, home: TemporaryDirectory? = nil, arguments: [String] = []) throws {
+            self.qemu = try qemu ?? QEMUInstance()
+            self.home = try home ?? TemporaryDirectory(prefix: "qmp-home")
+            terminal = try PseudoTerminalSession(
+                executable: ShellBinary.path, arguments: arguments + [self.qemu.socketPath],
+                environment: ["HOME": self.home.path, "NO_COLOR": "1"])
+            try terminal.waitForText("(QEMU) ")
+        }
+
+        /// The last non-empty line on screen (where the prompt is).
+        var promptLine: String { terminal.screen.lines.last(where: { !$0.isEmpty }) ?? "" }
+
+        /// Waits until the bottom line is exactly `line`.
+        @discardableResult
+        func waitForPromptLine(_ line: String) throws -> TerminalScreen {
+            try terminal.waitForScreen { screen in screen.lines.last(where: { !$0.isEmpty }) == line }
+        }
+    }
+
+    @Test func bannerNamesTheQEMUVersionAndPrompts() throws {
+        let session = try Session()
+        let screen = try session.terminal.waitForText("(QEMU) ")
+        #expect(screen.contains("Welcome to the QMP low-level shell!"))
+        #expect(screen.contains("Connected to QEMU \(try QEMUInstanceVersion.installed())"))
+        session.terminal.send("\u{4}")
+        #expect(try session.terminal.waitForExit() == 0)
+    }
+
+    @Test func enterRunsTheCommandAndShowsTheReply() throws {
+        let session = try Session()
+        session.terminal.send("query-status\r")
+        try session.terminal.waitForText(#""status":"running""#)
+        try session.waitForPromptLine("(QEMU)")
+        session.terminal.send("blockdev-add driver=null-co node-name=n0\r")
+        try session.terminal.waitForText(#"{"return":{}}"#)
+        session.terminal.send("nope\r")
+        try session.terminal.waitForText(#""class":"CommandNotFound""#)
+        session.terminal.send("query-status flag=\"unterminated\r")
+        try session.terminal.waitForText("unterminated quote")
+    }
+
+    @Test func anEventAppearsAboveAHalfTypedLineThatStaysIntact() async throws {
+        let session = try Session()
+        session.terminal.send("query-sta")
+        try session.waitForPromptLine("(QEMU) query-sta")
+        try await session.qemu.controlExecute("stop")
+        let screen = try session.terminal.waitForText(#""event":"STOP""#)
+        // The event is above the prompt; the prompt and the partial line are redrawn below it.
+        let lines = screen.lines.filter { !$0.isEmpty }
+        #expect(lines.last == "(QEMU) query-sta", "\(screen)")
+        #expect(lines.dropLast().last?.contains(#""event":"STOP""#) == true, "\(screen)")
+        #expect(screen.cursorColumn == "(QEMU) query-sta".count)
+        // Finishing the line runs what was typed before the event.
+        session.terminal.send("tus\r")
+        try session.terminal.waitForText(#""status":"paused""#)
+    }
+
+    @Test func tabCompletesACommandAndEnterRunsIt() throws {
+        let session = try Session()
+        session.terminal.send("query-vers")
+        try pressTabUntil(session) { $0.lines.contains { $0.hasPrefix("(QEMU) query-version") } }
+        session.terminal.send("\r")
+        try session.terminal.waitForText(#"{"return":{"qemu":"#)
+    }
+
+    @Test func tabCompletesTheCommonPrefixThenListsCandidates() throws {
+        let session = try Session()
+        // query-block, query-block-exports, query-block-jobs, query-blockstats share "query-block".
+        session.terminal.send("query-bl")
+        try pressTabUntil(session) { $0.lines.last(where: { !$0.isEmpty }) == "(QEMU) query-block" }
+        session.terminal.send("\t")
+        let screen = try session.terminal.waitForScreen { $0.contains("query-block-jobs") }
+        #expect(screen.contains("query-blockstats"))
+        #expect(screen.lines.last(where: { !$0.isEmpty }) == "(QEMU) query-block", "\(screen)")
+    }
+
+    /// Presses Tab until `condition` holds: command names arrive just after the first prompt.
+    func pressTabUntil(_ session: Session, _ condition: @escaping (TerminalScreen) -> Bool) throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            session.terminal.send("\t")
+            if (try? session.terminal.waitForScreen(timeout: .milliseconds(500), condition)) != nil { return }
+            guard ContinuousClock.now < deadline else {
+                throw FakeServerError("Tab never completed: \(session.terminal.screen)")
+            }
+        }
+    }
+
+    @Test func ctrlCClearsTheLineAndCtrlDExitsZero() throws {
+        let session = try Session()
+        session.terminal.send("this is not a command")
+        try session.waitForPromptLine("(QEMU) this is not a command")
+        session.terminal.send("\u{3}")
+        try session.waitForPromptLine("(QEMU)")
+        session.terminal.send("query-name\r")
+        try session.terminal.waitForText(#"{"return":{}}"#)
+        #expect(!session.terminal.screen.contains("CommandNotFound"), "the cleared line was not run")
+        session.terminal.send("\u{4}")
+        #expect(try session.terminal.waitForExit() == 0)
+    }
+
+    @Test func historyIsRecalledInASecondSessionAndPrivate() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        do {
+            let first = try Session(qemu: qemu, home: home)
+            first.terminal.send("query-name\r")
+            try first.terminal.waitForText(#"{"return":{}}"#)
+            first.terminal.send("\u{4}")
+            #expect(try first.terminal.waitForExit() == 0)
+        }
+        let history = home.file(".qmp-shell_history")
+        let attributes = try FileManager.default.attributesOfItem(atPath: history)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let second = try Session(qemu: qemu, home: home)
+        second.terminal.send("\u{1b}[A")
+        try second.waitForPromptLine("(QEMU) query-name")
+        second.terminal.send("\r")
+        try second.terminal.waitForText(#"{"return":{}}"#)
+    }
+
+    @Test func transactionsPromptWithTRANS() throws {
+        let session = try Session()
+        session.terminal.send("transaction(\r")
+        try session.waitForPromptLine("TRANS>")
+        session.terminal.send("abort\r")
+        try session.waitForPromptLine("TRANS>")
+        session.terminal.send(")\r")
+        try session.terminal.waitForText("Transaction aborted using Abort action")
+        try session.waitForPromptLine("(QEMU)")
+    }
+
+    @Test func aRecordedSessionReplaysAsAScript() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let script = directory.file("session.qmp")
+        do {
+            let session = try Session(qemu: qemu, arguments: ["--record", script])
+            for line in ["stop", "no-such-command", "transaction(", "abort", ")", "cont", ".wait RESUME"] {
+                session.terminal.send(line + "\r")
+            }
+            // RESUME is shown when it arrives and again as what .wait matched; then the prompt returns.
+            try session.terminal.waitForScreen { screen in
+                screen.lines.filter { $0.contains(#""event":"RESUME""#) }.count == 2
+                    && screen.lines.last(where: { !$0.isEmpty }) == "(QEMU)"
+            }
+            session.terminal.send("\u{4}")
+            #expect(try session.terminal.waitForExit() == 0)
+        }
+        let recorded = try String(contentsOfFile: script, encoding: .utf8)
+        #expect(recorded.split(separator: "\n").filter { !$0.hasPrefix("#") } == ["stop", "cont", ".wait RESUME"])
+        let replay = try ShellBinary.run(["-f", script, qemu.socketPath])
+        #expect(replay.status == 0, "\(replay.standardError)")
+        #expect(replay.standardOutput.contains(#""event":"STOP""#))
+    }
+
+    @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {
+        let session = try Session()
+        session.qemu.kill()
+        try session.terminal.waitForText("disconnected")
+        #expect(try session.terminal.waitForExit() == 3)
+    }
+}
