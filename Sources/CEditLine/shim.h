@@ -52,6 +52,9 @@ static inline int qmpshell_char_is_control(unsigned int c) { return iswcntrl((wi
 
 /// The type of a prompt function (EL_PROMPT).
 typedef char *(*qmpshell_prompt_fn)(EditLine *);
+/// The type of a character reader (EL_GETCFN): stores one character, returns 1, 0 at end of
+/// file, -1 on error.
+typedef int (*qmpshell_read_fn)(EditLine *, wchar_t *);
 /// The type of a user-defined editor command (EL_ADDFN); returns one of the CC_* codes.
 typedef unsigned char (*qmpshell_command_fn)(EditLine *, int);
 
@@ -66,6 +69,12 @@ static inline int qmpshell_el_set_prompt(EditLine *el, qmpshell_prompt_fn prompt
 
 static inline int qmpshell_el_set_editor(EditLine *el, const char *mode) {
     return el_set(el, EL_EDITOR, mode);
+}
+
+/// Replaces libedit's reading of the terminal; libedit still serves pushed input (macros,
+/// keys pushed back by a search) first, without calling it.
+static inline int qmpshell_el_set_read_function(EditLine *el, qmpshell_read_fn function) {
+    return el_set(el, EL_GETCFN, function);
 }
 
 /// EL_SIGNAL: whether libedit installs its own signal handlers (we keep it off).

@@ -234,7 +234,14 @@ public final class CommandRunner: @unchecked Sendable {
     }
 
     /// Runs lines from `source`, naming failures `NAME:LINE: message` on the diagnostic stream.
-    public func runScript(named name: String, from source: inout some LineSource) async -> ScriptOutcome {
+    /// `file` is the script's path when it is a file, so a `.source` of it from inside is a cycle.
+    public func runScript(named name: String, from source: inout some LineSource, file: String? = nil) async
+        -> ScriptOutcome
+    {
+        if let file {
+            sourceStack.append(Self.canonicalPath(file))
+        }
+        defer { if file != nil { sourceStack.removeLast() } }
         var lineNumber = 0
         var failures = 0
         var transactionStart = 0
@@ -266,13 +273,7 @@ public final class CommandRunner: @unchecked Sendable {
     }
 
     private func source(_ path: String) async -> LineOutcome {
-        let canonical: String
-        if let resolved = realpath(path, nil) {
-            canonical = String(cString: resolved)
-            free(resolved)
-        } else {
-            canonical = path
-        }
+        let canonical = Self.canonicalPath(path)
         if sourceStack.contains(canonical) {
             return .failed(".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))")
         }
@@ -285,18 +286,23 @@ public final class CommandRunner: @unchecked Sendable {
         // The sourced file's lines run with their own transaction state.
         let outerParser = parser
         parser = LineParser(valueTyping: outerParser.valueTyping)
-        sourceStack.append(canonical)
-        defer {
-            sourceStack.removeLast()
-            parser = outerParser
-        }
-        switch await runScript(named: path, from: &lines) {
+        defer { parser = outerParser }
+        switch await runScript(named: path, from: &lines, file: path) {
         case .completed(let failures):
             return failures == 0 ? .success : .failed(".source \(path): \(failures) line(s) failed")
         case .stopped: return .failed(".source \(path) stopped at a failure")
         case .quit: return .quit
         case .connectionLost(let message): return .connectionLost(message)
         }
+    }
+}
+
+extension CommandRunner {
+    /// The absolute path without symbolic links, or `path` itself if it cannot be resolved.
+    static func canonicalPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 

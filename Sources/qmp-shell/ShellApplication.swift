@@ -162,14 +162,14 @@ struct ShellApplication {
     /// -c lines, then -f (or standard input). Stops at the first failure unless --keep-going.
     private func runNonInteractive(_ runner: CommandRunner, output: StandardStreams) async -> Int32 {
         var failures = 0
-        var sources: [(String, any LineSource)] = []
-        if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands))) }
+        var sources: [(String, any LineSource, file: String?)] = []
+        if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands), nil)) }
         if let script = command.script {
             if script == "-" {
-                sources.append(("<stdin>", DescriptorLineSource(descriptor: 0)))
+                sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
             } else {
                 do {
-                    sources.append((script, try ArrayLineSource(contentsOf: script)))
+                    sources.append((script, try ArrayLineSource(contentsOf: script), script))
                 } catch {
                     output.diagnostic(runner.formatter.error("qmp-shell: \(error)"))
                     return 1
@@ -177,11 +177,11 @@ struct ShellApplication {
             }
         }
         if command.commands.isEmpty && command.script == nil {
-            sources.append(("<stdin>", DescriptorLineSource(descriptor: 0)))
+            sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
         }
-        for (name, source) in sources {
+        for (name, source, file) in sources {
             var source = source
-            switch await runner.runScript(named: name, from: &source) {
+            switch await runner.runScript(named: name, from: &source, file: file) {
             case .completed(let failed):
                 failures += failed
             case .stopped:

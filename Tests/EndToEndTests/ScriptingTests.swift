@@ -1,0 +1,105 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// Scripts that wait for events, and watch mode, against real QEMU.
+@Suite("Scripting and watching against real QEMU")
+struct ScriptingTests {
+    @Test func blockJobScriptWaitsForEachJobBeforeDismissingIt() throws {
+        let qemu = try QEMUInstance()
+        let image = qemu.directory.file("disk.qcow2")
+        let script = qemu.directory.file("create-disk.qmp")
+        try """
+            # Create a 64 MiB qcow2 image with block jobs, wait for each, then attach it as a node.
+            blockdev-create job-id=create-file options={"driver": "file", "filename": "\(image)", "size": 0}
+            .wait JOB_STATUS_CHANGE id=create-file status=concluded
+            job-dismiss id=create-file
+            blockdev-add driver=file node-name=file0 filename=\(image)
+            blockdev-create job-id=j0 options={"driver": "qcow2", "file": "file0", "size": 67108864}
+            .wait JOB_STATUS_CHANGE id=j0 status=concluded timeout=20
+            job-dismiss id=j0
+            blockdev-add driver=qcow2 node-name=disk0 file=file0
+            query-named-block-nodes
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try ShellBinary.run(["-f", script, qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        let messages = try result.lines.map { try JSONParser.parse($0) }
+        let waited = messages.filter { $0["event"] == "JOB_STATUS_CHANGE" && $0["data"]?["status"] == "concluded" }
+        // Each concluded event shows once as it arrived and once as what .wait matched.
+        #expect(waited.filter { $0["data"]?["id"] == "j0" }.count == 2)
+        let nodes = try #require(messages.last?["return"]?.arrayValue)
+        let disk = try #require(nodes.first { $0["node-name"] == "disk0" })
+        #expect(disk["drv"] == "qcow2")
+        #expect(disk["image"]?["virtual-size"]?.intValue == 67_108_864)
+    }
+
+    @Test func waitTimesOutAsAFailureNamingTheLine() throws {
+        let qemu = try QEMUInstance()
+        let started = ContinuousClock.now
+        let result = try ShellBinary.run(["-c", "query-status", "-c", ".wait RESUME timeout=0.5", "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 1, "the line after the timeout did not run")
+        #expect(result.standardError == "-c:2: .wait: no RESUME within 0.5 s\n")
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test func waitCountsAnEventThatArrivedBeforeTheCommandsReply() throws {
+        let qemu = try QEMUInstance()
+        // STOP arrives before the reply to `stop`: .wait must still find it.
+        let result = try ShellBinary.run(["-c", "stop", "-c", ".wait STOP timeout=5", "-c", "cont", "-c", ".wait RESUME timeout=5", qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    @Test func sourcedFilesRunNestedAndACycleIsRefused() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let inner = directory.file("inner.qmp")
+        let outer = directory.file("outer.qmp")
+        try "query-name\n.source \(outer)\n".write(toFile: inner, atomically: true, encoding: .utf8)
+        try "query-status\n.source \(inner)\n".write(toFile: outer, atomically: true, encoding: .utf8)
+        let result = try ShellBinary.run(["-f", outer, qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 2)
+        #expect(result.standardError.contains("\(inner):2: .source: \(outer) is already being run"), "\(result.standardError)")
+    }
+
+    @Test func watchPrintsExactlyTheCountedEventsAsJSON() async throws {
+        let qemu = try QEMUInstance()
+        let socket = qemu.socketPath
+        let watching = Task.detached {
+            try ShellBinary.run(["--watch", "--event", "RESUME", "--count", "1", socket], timeout: .seconds(30))
+        }
+        // Keep stopping and resuming until the watcher has seen its RESUME and exited.
+        while !Task.isCancelled {
+            try await qemu.controlExecute("stop")
+            try await qemu.controlExecute("cont")
+            try await Task.sleep(for: .milliseconds(100))
+            if try await isDone(watching) { break }
+        }
+        let result = try await watching.value
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.count == 1)
+        let event = try JSONParser.parse(try #require(result.lines.first))
+        #expect(event["event"] == "RESUME")
+        #expect(event["timestamp"]?["seconds"]?.intValue != nil)
+    }
+
+    @Test func watchTimeoutWithoutTheCountExitsOne() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["--watch", "--count", "1", "--timeout", "0.3", qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.isEmpty)
+    }
+
+    private func isDone(_ task: Task<ShellBinary.Result, any Error>) async throws -> Bool {
+        // A finished task answers at once; a running one does not within a short race.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = try? await task.value; return true }
+            group.addTask { try? await Task.sleep(for: .milliseconds(50)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+}
