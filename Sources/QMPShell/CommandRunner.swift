@@ -75,8 +75,9 @@ public final class CommandRunner: @unchecked Sendable {
         return .success
     }
 
-    /// Sends a message and shows its reply (errors included) in wire order with events.
-    func send(_ message: JSONObject) async -> LineOutcome {
+    /// Sends a message (with file descriptors, for `.add-fd`/`.getfd`) and shows its reply (errors
+    /// included) in wire order with events.
+    func send(_ message: JSONObject, passing descriptors: [Int32] = []) async -> LineOutcome {
         guard let client else {
             printer.printResult(formatter.json(message))
             return .success
@@ -84,7 +85,7 @@ public final class CommandRunner: @unchecked Sendable {
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
         lastCommandMark = client.eventMark()
         do throws(QMPError) {
-            let reply = try await client.request(message)
+            let reply = try await client.request(message, passing: descriptors)
             // Guest-agent commands that never reply come back empty: nothing to show.
             if !reply.message.isEmpty { printer.printReply(formatter.json(reply.message), after: reply.eventMark) }
             if let error = reply.message["error"] {
@@ -171,7 +172,47 @@ public final class CommandRunner: @unchecked Sendable {
             let path = text.trimmingWhitespace()
             guard !path.isEmpty else { return .failed(".source: expected a file name") }
             return await source(path)
+        case .addFD, .getFD:
+            return await passFile(directive, text)
         }
+    }
+
+    /// `.add-fd PATH [key=value ...]` and `.getfd NAME PATH`: opens PATH (read-write, or read-only
+    /// if that is all it allows) and passes it with the command over the UNIX socket.
+    private func passFile(_ directive: Directive, _ text: String) async -> LineOutcome {
+        let name = "." + directive.rawValue
+        let parsed: DirectiveArguments
+        do {
+            parsed = try LineParser.parseArguments(text, directive: directive.rawValue, startColumn: name.count + 2)
+        } catch {
+            return .failed("\(name): \(error.description)")
+        }
+        var arguments = parsed.arguments
+        let path: String
+        let command: String
+        switch (directive, parsed.words.count) {
+        case (.addFD, 1):
+            path = parsed.words[0]
+            command = "add-fd"
+        case (.getFD, 2) where parsed.arguments.isEmpty:
+            arguments["fdname"] = .string(parsed.words[0])
+            path = parsed.words[1]
+            command = "getfd"
+        default:
+            return .failed("usage: \(directive.usage)")
+        }
+        let message: JSONObject = arguments.isEmpty
+            ? ["execute": .string(command)] : ["execute": .string(command), "arguments": .object(arguments)]
+        // A dry run prints the message; nothing is opened.
+        guard client != nil else { return await send(message) }
+        var descriptor = open(path, O_RDWR | O_CLOEXEC)
+        if descriptor < 0 && (errno == EACCES || errno == EROFS || errno == EISDIR) {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        }
+        guard descriptor >= 0 else { return .failed("\(name): cannot open \(path): \(String(cString: strerror(errno)))") }
+        // QEMU holds its own copy once it has received it.
+        defer { close(descriptor) }
+        return await send(message, passing: [descriptor])
     }
 
     private func wait(_ text: String) async -> LineOutcome {

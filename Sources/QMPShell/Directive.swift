@@ -1,6 +1,8 @@
 /// The shell's own commands. They start with a dot, so they never shadow a QMP command.
 public enum Directive: String, CaseIterable, Sendable {
     case help, quit, echo, wait, sleep, source
+    case addFD = "add-fd"
+    case getFD = "getfd"
 
     /// One line of usage, for `.help`.
     public var usage: String {
@@ -14,6 +16,10 @@ public enum Directive: String, CaseIterable, Sendable {
                 + "                                events since the previous command count; default 30 s"
         case .sleep: return ".sleep SECONDS                  pause"
         case .source: return ".source FILE                    run the lines of FILE"
+        case .addFD:
+            return ".add-fd PATH [fdset-id=N] [opaque=TEXT]\n"
+                + "                                open PATH and pass it to QEMU (add-fd); use it as /dev/fdset/N"
+        case .getFD: return ".getfd NAME PATH                open PATH and pass it to QEMU as NAME (getfd)"
         }
     }
 

@@ -10,8 +10,8 @@ import Darwin
 /// can be shared with QEMU's Python qmp-shell, which uses the same path.
 ///
 /// Reading also accepts libedit's own format (a first line `_HiStOrY_V2_`) and skips readline's
-/// `#1700000000` timestamp lines. Writing creates the file with mode 0600 and narrows an
-/// existing file to 0600. Failures come back as a message and never stop the editor.
+/// `#1700000000` timestamp lines. The file is written with mode 0600, and an existing one is
+/// narrowed to 0600 when read. Failures come back as a message and never stop the editor.
 struct HistoryFile {
     let path: String
 
@@ -53,6 +53,10 @@ struct HistoryFile {
 
     /// Replaces the file's contents with every entry of `history`, oldest first. Returns a
     /// problem to report, or nil.
+    ///
+    /// The entries go to a new file (mode 0600) next to the history file, which then replaces
+    /// it, so an interrupted write never leaves a truncated history. A symbolic link is
+    /// followed: its target is replaced.
     func save(from history: OpaquePointer) -> String? {
         var text = ""
         var entry = qmpshell_history_oldest(history)
@@ -62,11 +66,13 @@ struct HistoryFile {
             entry = qmpshell_history_newer(history)
         }
 
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR)
+        let target = resolvedPath()
+        let temporary = "\(target).\(getpid()).tmp"
+        _ = unlink(temporary)  // left over by a crashed process that had the same id
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR)
         guard fd >= 0 else { return problem("write") }
-        defer { _ = close(fd) }
-        _ = fchmod(fd, S_IRUSR | S_IWUSR)
         var remaining = Array(text.utf8)[...]
+        var failure: String?
         while !remaining.isEmpty {
             let count = remaining.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if count > 0 {
@@ -74,10 +80,27 @@ struct HistoryFile {
             } else if count < 0 && errno == EINTR {
                 continue
             } else {
-                return problem("write")
+                failure = problem("write")
+                break
             }
         }
-        return nil
+        if close(fd) != 0 && failure == nil {
+            failure = problem("write")
+        }
+        if failure == nil && rename(temporary, target) != 0 {
+            failure = problem("write")
+        }
+        if failure != nil {
+            _ = unlink(temporary)
+        }
+        return failure
+    }
+
+    /// The path with symbolic links resolved, or as given when it does not exist yet.
+    private func resolvedPath() -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private func problem(_ verb: String) -> String {

@@ -20,6 +20,11 @@ public struct ArrayLineSource: LineSource {
 
     /// Reads a whole file, split into lines; a final line ending is optional.
     public init(contentsOf path: String) throws(ShellError) {
+        self.lines = try Self.lines(ofFile: path)
+    }
+
+    /// A file's lines.
+    static func lines(ofFile path: String) throws(ShellError) -> [String] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -32,7 +37,7 @@ public struct ArrayLineSource: LineSource {
             if count == 0 { break }
             bytes.append(contentsOf: chunk[..<count])
         }
-        self.lines = LineSplitter.split(bytes, final: true).lines
+        return LineSplitter.split(bytes, final: true).lines
     }
 
     public mutating func nextLine() async -> String? {

@@ -13,9 +13,11 @@ import Darwin
 /// starts, then used by that thread alone (``run()``), which learns about other threads'
 /// requests through the ``TerminalMailbox`` and about signals through a self-pipe.
 ///
-/// libedit runs in `EL_UNBUFFERED` mode: each `el_gets` call handles one key (or escape
-/// sequence) and returns, so between keys the thread can print above the prompt. The terminal
-/// is in libedit's raw mode only while a line is being read.
+/// libedit runs in `EL_UNBUFFERED` mode: each `el_gets` call handles one command and returns,
+/// so between keys the thread prints above the prompt. libedit reads keys through
+/// ``readCharacter(into:)``, which never blocks the thread blindly: a command that waits for
+/// more keys (Ctrl-R search, the rest of an escape sequence) keeps serving prints, resizes and
+/// Ctrl-C while it waits. The terminal is in libedit's raw mode only while a line is being read.
 final class TerminalSession {
     private let mailbox: TerminalMailbox
     private let editLine: OpaquePointer
@@ -37,8 +39,24 @@ final class TerminalSession {
     private var waiting: [TerminalMailbox.ReadRequest] = []
     /// Text printed since the terminal was last written, to show in one go.
     private var pendingOutput = ""
+    private var closeRequested = false
     private var historyChanged = false
     private var tornDown = false
+
+    // State of one el_gets call, shared with readCharacter(into:).
+    /// Inside el_gets: the line must not be finished or restarted until it returns.
+    private var insideEditLine = false
+    /// The next character read is the first of this el_gets call: if no key is waiting, fail
+    /// at once instead of waiting, so el_gets returns having done nothing.
+    private var probing = false
+    /// The probe found no key waiting.
+    private var probeFoundNothing = false
+    /// Reading the terminal failed (hang-up).
+    private var readFailed = false
+    /// The active read must end (Ctrl-C, close, cancel) once el_gets returns.
+    private var pendingAbort: LineInput?
+    /// ^G, which ends a Ctrl-R search, was handed to libedit for `pendingAbort`.
+    private var abortKeySent = false
 
     init(
         mailbox: TerminalMailbox,
@@ -93,6 +111,10 @@ final class TerminalSession {
             guard let session = TerminalSession.owner(of: editLine) else { return qmpshell_empty_prompt() }
             return session.promptCString
         }
+        _ = qmpshell_el_set_read_function(editLine) { editLine, character in
+            guard let session = TerminalSession.owner(of: editLine), let character else { return -1 }
+            return session.readCharacter(into: character)
+        }
         _ = qmpshell_el_set_editor(editLine, "emacs")
         // libedit's own handlers would re-raise SIGINT to the whole process group.
         _ = qmpshell_el_set_signal(editLine, 0)
@@ -120,26 +142,12 @@ final class TerminalSession {
 
     /// Serves requests until the editor is closed, then tears everything down.
     func run() {
-        while true {
-            let batch = mailbox.take()
-            for request in batch.requests {
-                switch request {
-                case .print(let text):
-                    pendingOutput += text
-                case .read(let read):
-                    if active == nil {
-                        start(read)
-                    } else {
-                        waiting.append(read)
-                    }
-                }
+        serveMailbox()
+        while !closeRequested {
+            let inputEvents = waitForEvents()
+            if inputEvents != 0 && active != nil {
+                handleKeys(events: inputEvents)
             }
-            if !batch.cancelledReads.isEmpty {
-                cancel(batch.cancelledReads)
-            }
-            flushOutput()
-            if batch.closeRequested { break }
-            waitForEvents()
         }
 
         if active != nil {
@@ -179,8 +187,9 @@ final class TerminalSession {
         free(promptCString)
     }
 
-    /// Sleeps until a request, a signal or (while reading) a key arrives, and handles the last two.
-    private func waitForEvents() {
+    /// Sleeps until a request, a signal or (while reading) a key arrives; serves the first two.
+    /// Returns the poll events of standard input (0 when not watched or nothing came).
+    private func waitForEvents() -> Int16 {
         var fds = [
             pollfd(fd: mailbox.wakeReadFD, events: Int16(POLLIN), revents: 0),
             pollfd(fd: signalReadFD, events: Int16(POLLIN), revents: 0),
@@ -188,26 +197,56 @@ final class TerminalSession {
         if active != nil {
             fds.append(pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0))
         }
-        guard poll(&fds, nfds_t(fds.count), -1) > 0 else { return }  // EINTR: the caller loops
+        guard poll(&fds, nfds_t(fds.count), -1) > 0 else { return 0 }  // EINTR: the caller loops
         if fds[0].revents != 0 {
             mailbox.drainWakeUps()
         }
         if fds[1].revents != 0 {
             handleSignals()
         }
-        if fds.count > 2, fds[2].revents != 0, active != nil {
-            handleKey(events: fds[2].revents)
+        serveMailbox()
+        return fds.count > 2 ? fds[2].revents : 0
+    }
+
+    /// Takes the requests made so far: prints are collected and shown, reads start in turn.
+    private func serveMailbox() {
+        let batch = mailbox.take()
+        for request in batch.requests {
+            switch request {
+            case .print(let text):
+                pendingOutput += text
+            case .read(let read):
+                waiting.append(read)
+            }
         }
+        if !batch.cancelledReads.isEmpty {
+            cancel(batch.cancelledReads)
+        }
+        if batch.closeRequested && !closeRequested {
+            closeRequested = true
+            if active != nil && insideEditLine {
+                pendingAbort = pendingAbort ?? .endOfInput
+            }
+        }
+        startNextRead()
     }
 
     // MARK: - Reading a line
 
-    private func start(_ read: TerminalMailbox.ReadRequest) {
+    /// Starts the first waiting read if none is active (and the editor is not closing).
+    private func startNextRead() {
+        guard active == nil, !insideEditLine, !closeRequested, !waiting.isEmpty else {
+            flushOutput()
+            return
+        }
         flushOutput()  // what was printed before this read goes above its prompt
+        let read = waiting.removeFirst()
         active = read
         setPrompt(read.prompt)
         // Raw mode, and libedit draws the prompt.
         _ = qmpshell_el_set_unbuffered(editLine, 1)
+        // Keys libedit may still hold (pushed back, or from a macro) are served at once.
+        handleKeys(events: 0)
     }
 
     private func setPrompt(_ prompt: String) {
@@ -216,35 +255,128 @@ final class TerminalSession {
         promptScalars = prompt.unicodeScalars.map(\.value)
     }
 
-    /// Lets libedit handle the key(s) waiting on standard input.
-    private func handleKey(events: Int16) {
+    /// Lets libedit handle every key that is waiting, one command per el_gets call, until it
+    /// would have to wait for the terminal or the line is finished.
+    private func handleKeys(events: Int16) {
         // A hung-up terminal polls readable (or as an error) with nothing to read.
-        if events & Int16(POLLIN) == 0 || qmpshell_bytes_available(STDIN_FILENO) == 0 {
+        if events != 0 && (events & Int16(POLLIN) == 0 || qmpshell_bytes_available(STDIN_FILENO) == 0) {
             finishRead(with: .endOfInput)
             return
         }
-        errno = 0
-        var count: Int32 = 0
-        guard let line = el_gets(editLine, &count) else {
-            // In unbuffered mode an empty line still being edited also comes back as NULL,
-            // without an error.
-            if count < 0 && errno != 0 && errno != EINTR && errno != EAGAIN {
-                finishRead(with: .endOfInput)
+        while active != nil {
+            probing = true
+            probeFoundNothing = false
+            readFailed = false
+            insideEditLine = true
+            var count: Int32 = 0
+            let line = el_gets(editLine, &count)
+            insideEditLine = false
+            probing = false
+
+            if let abort = pendingAbort {
+                pendingAbort = nil
+                abortKeySent = false
+                abandonLine(with: abort, marker: abort == .interrupted ? "^C" : "")
+                return
             }
-            return
+            if let line {
+                let bytes = UnsafeRawBufferPointer(start: line, count: Int(max(count, 0)))
+                if bytes.last == UInt8(ascii: "\n") {
+                    // Enter: libedit has moved the cursor below the line.
+                    let text = String(decoding: bytes.dropLast(), as: UTF8.self)
+                    remember(text)
+                    finishRead(with: .line(text))
+                    return
+                }
+                if bytes.count == 1 && bytes[0] == 0x04 {
+                    // Ctrl-D on an empty line; libedit echoed ^D.
+                    TerminalOutput.write("\n")
+                    finishRead(with: .endOfInput)
+                    return
+                }
+            }
+            if readFailed {
+                moveCursorToEndOfLine()
+                TerminalOutput.write("\n")
+                finishRead(with: .endOfInput)
+                return
+            }
+            if probeFoundNothing {
+                return  // the line is still being edited
+            }
         }
-        let bytes = UnsafeRawBufferPointer(start: line, count: Int(max(count, 0)))
-        if bytes.last == UInt8(ascii: "\n") {
-            // Enter: libedit has moved the cursor below the line.
-            let text = String(decoding: bytes.dropLast(), as: UTF8.self)
-            remember(text)
-            finishRead(with: .line(text))
-        } else if bytes.count == 1 && bytes[0] == 0x04 {
-            // Ctrl-D on an empty line; libedit echoed ^D.
-            TerminalOutput.write("\n")
-            finishRead(with: .endOfInput)
+    }
+
+    /// libedit's source of keys (EL_GETCFN): one character from standard input, decoded as
+    /// the locale says. Returns 1, 0 at end of file, or -1 (errno set).
+    ///
+    /// The first call of an el_gets call only takes a key that is already waiting (see
+    /// `probing`). Later calls come from a command that needs more keys; while waiting for
+    /// them, requests and signals are served, and if the line must end, ^G is returned (it
+    /// ends a Ctrl-R search and is otherwise harmless) so that el_gets returns soon.
+    fileprivate func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        if probing {
+            probing = false
+            if !keyIsWaiting() {
+                probeFoundNothing = true
+                errno = EAGAIN
+                return -1
+            }
+        } else {
+            while pendingAbort == nil && !keyIsWaiting() {
+                if waitForEvents() != 0 && !keyIsWaiting() {
+                    // Standard input polls readable with nothing to read: the terminal hung up.
+                    readFailed = true
+                    character.pointee = 0
+                    return 0
+                }
+            }
+            if pendingAbort != nil {
+                if abortKeySent {
+                    errno = EINTR
+                    return -1
+                }
+                abortKeySent = true
+                character.pointee = 0x07
+                return 1
+            }
         }
-        // Otherwise the line is still being edited.
+
+        // Bytes until they make a character; invalid ones are dropped, as libedit does.
+        var bytes: [CChar] = []
+        while true {
+            var byte: CChar = 0
+            let count = read(STDIN_FILENO, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                readFailed = true
+                character.pointee = 0
+                return Int32(count)
+            }
+            bytes.append(byte)
+            while !bytes.isEmpty {
+                var state = mbstate_t()
+                var decoded: wchar_t = 0
+                let result = mbrtowc(&decoded, bytes, bytes.count, &state)
+                if result >= 0 {
+                    character.pointee = decoded
+                    return 1
+                }
+                if result == -2 && bytes.count < Int(MB_LEN_MAX) {
+                    break  // incomplete: read on
+                }
+                // Invalid: keep only the last byte, which may start a character of its own.
+                bytes = bytes.count > 1 && result == -1 ? [bytes[bytes.count - 1]] : []
+            }
+        }
+    }
+
+    /// Whether a key can be read from standard input without waiting.
+    private func keyIsWaiting() -> Bool {
+        var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&input, 1, 0) > 0, input.revents & Int16(POLLIN) != 0 else { return false }
+        // A hung-up terminal reports readable with nothing to read: let the main loop see it.
+        return qmpshell_bytes_available(STDIN_FILENO) != 0
     }
 
     /// Ends the active read: normal terminal mode, the caller resumes, the next read starts.
@@ -254,9 +386,7 @@ final class TerminalSession {
         _ = qmpshell_el_set_unbuffered(editLine, 0)
         mailbox.forgetRead(read.id)
         read.continuation.resume(returning: input)
-        if !waiting.isEmpty {
-            start(waiting.removeFirst())
-        }
+        startNextRead()
     }
 
     /// Ends the active read leaving the half-typed line on screen, followed by `marker` and a
@@ -269,7 +399,11 @@ final class TerminalSession {
 
     private func cancel(_ ids: Set<UInt64>) {
         if let read = active, ids.contains(read.id) {
-            abandonLine(with: .endOfInput, marker: "")
+            if insideEditLine {
+                pendingAbort = pendingAbort ?? .endOfInput
+            } else {
+                abandonLine(with: .endOfInput, marker: "")
+            }
         }
         waiting.removeAll { read in
             guard ids.contains(read.id) else { return false }
@@ -306,7 +440,7 @@ final class TerminalSession {
     private func moveCursorToEndOfLine() {
         guard let info = el_wline(editLine)?.pointee else { return }
         let toEnd = info.lastchar - info.cursor
-        TerminalOutput.write(cursorToPromptStart())
+        TerminalOutput.write(cursorToPromptStart() + "\u{1b}[J")
         if toEnd > 0 {
             _ = el_cursor(editLine, Int32(clamping: toEnd))
         }
@@ -344,23 +478,24 @@ final class TerminalSession {
             resize()
         }
         if signals.contains(SIGINT) {
-            if active != nil {
-                abandonLine(with: .interrupted, marker: "^C")
-            } else {
+            if active == nil {
                 onInterrupt?()
+            } else if insideEditLine {
+                pendingAbort = .interrupted
+            } else {
+                abandonLine(with: .interrupted, marker: "^C")
             }
         }
     }
 
-    /// The window changed size: clear the prompt's rows as they were laid out, learn the new
-    /// size, redraw.
+    /// The window changed size: learn the new size, clear the prompt's rows and redraw.
+    ///
+    /// The rows are counted at the new width, because terminal emulators that reflow wrapped
+    /// lines (tmux, VTE, Konsole, kitty, iTerm2...) have already rewrapped the line to it.
     private func resize() {
-        guard active != nil else {
-            el_resize(editLine)
-            return
-        }
-        TerminalOutput.write(cursorToPromptStart() + "\u{1b}[J")
         el_resize(editLine)
+        guard active != nil else { return }
+        TerminalOutput.write(cursorToPromptStart() + "\u{1b}[J")
         _ = qmpshell_el_refresh(editLine)
     }
 

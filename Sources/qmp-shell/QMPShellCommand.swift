@@ -68,6 +68,12 @@ struct QMPShellCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Use colour: auto, always or never (NO_COLOR is honoured).", valueName: "WHEN"))
     var color: ColorChoice = .auto
 
+    @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
+    var launch = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("With --launch: the QEMU command line, after --.", valueName: "QEMU-COMMAND"))
+    var qemuCommand: [String] = []
+
     @Option(help: ArgumentHelp("History file (default ~/.qmp-shell_history).", valueName: "FILE"))
     var history: String?
 
@@ -92,6 +98,18 @@ struct QMPShellCommand: ParsableCommand {
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
         if watch && (!commands.isEmpty || script != nil || dryRun) {
             throw ValidationError("--watch cannot be combined with -c, -f or --dry-run")
+        }
+        if launch && qemuCommand.isEmpty {
+            throw ValidationError("--launch needs a QEMU command line after --, e.g. --launch -- qemu-system-x86_64 -M none")
+        }
+        if launch && address != nil {
+            throw ValidationError("--launch makes its own socket: give no ADDRESS")
+        }
+        if !launch && !qemuCommand.isEmpty {
+            throw ValidationError("a command line after -- needs --launch")
+        }
+        if launch && guestAgent {
+            throw ValidationError("--launch starts QEMU, not a guest agent: drop -g")
         }
         if history != nil && noHistory {
             throw ValidationError("--history and --no-history contradict each other")

@@ -26,16 +26,18 @@ struct ShellApplication {
             return await runNonInteractive(runner, output: output)
         }
 
-        guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
-            output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
-            return 2
-        }
-        let address: QMPAddress
-        do {
-            address = try QMPAddress(parsing: addressText)
-        } catch {
-            output.diagnostic("qmp-shell: \(error)\n")
-            return 2
+        var address: QMPAddress?
+        if !command.launch {
+            guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
+                output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
+                return 2
+            }
+            do {
+                address = try QMPAddress(parsing: addressText)
+            } catch {
+                output.diagnostic("qmp-shell: \(error)\n")
+                return 2
+            }
         }
 
         var log: MessageLog?
@@ -54,47 +56,66 @@ struct ShellApplication {
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
         let client = QMPClient(configuration: clientConfiguration)
         let listener = client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity)
-        do {
-            try await client.connect(to: address)
+
+        var launcher: QEMULauncher?
+        do throws(ShellError) {
+            if let address {
+                do {
+                    try await client.connect(to: address)
+                } catch {
+                    throw ShellError(error.description)
+                }
+            } else {
+                let started = try QEMULauncher()
+                launcher = started
+                try started.start(command.qemuCommand)
+                try await started.connect(client)
+            }
         } catch {
             output.diagnostic(formatter.error("qmp-shell: \(error)"))
+            await launcher?.stop(nil)
             return 3
         }
+
+        let status: Int32
         if command.watch {
-            let watcher = EventWatcher(
-                listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
-            let outcome = await watcher.run(
-                count: command.count, timeout: command.timeout.map { .milliseconds(Int($0 * 1000)) })
-            switch outcome {
-            case .countReached:
-                await client.disconnect()
-                return 0
-            case .timedOut:
-                await client.disconnect()
-                return command.count == nil ? 0 : 1
-            case .connectionEnded:
-                output.diagnostic(formatter.error("qmp-shell: \(client.disconnectCause ?? .disconnected("the connection ended"))"))
-                return 3
-            }
-        }
-        if interactive {
-            return await runInteractive(
+            status = await runWatch(client: client, listener: listener, output: output, formatter: formatter)
+        } else if interactive {
+            status = await runInteractive(
                 client: client, listener: listener, configuration: configuration, formatter: formatter,
-                address: address, diagnostics: diagnostics)
+                place: launcher.map { _ in "a QEMU it launched" } ?? address?.description ?? "", diagnostics: diagnostics)
+        } else {
+            let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
+            let printing = Task { await printer.run() }
+            let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
+            status = await runNonInteractive(runner, output: output)
+            printer.flush()
+            printing.cancel()
         }
-        let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
-        let printing = Task { await printer.run() }
-        defer { printing.cancel() }
-        let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
-        let status = await runNonInteractive(runner, output: output)
-        printer.flush()
+        await launcher?.stop(client)
         await client.disconnect()
         return status
     }
 
+    private func runWatch(client: QMPClient, listener: EventListener, output: StandardStreams, formatter: OutputFormatter) async
+        -> Int32
+    {
+        let watcher = EventWatcher(
+            listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
+        switch await watcher.run(count: command.count, timeout: command.timeout.map { .milliseconds(Int($0 * 1000)) }) {
+        case .countReached:
+            return 0
+        case .timedOut:
+            return command.count == nil ? 0 : 1
+        case .connectionEnded:
+            output.diagnostic(formatter.error("qmp-shell: \(client.disconnectCause ?? .disconnected("the connection ended"))"))
+            return 3
+        }
+    }
+
     private func runInteractive(
         client: QMPClient, listener: EventListener, configuration: ShellConfiguration, formatter: OutputFormatter,
-        address: QMPAddress, diagnostics: DiagnosticSink
+        place: String, diagnostics: DiagnosticSink
     ) async -> Int32 {
         let completer = Completer(hmp: configuration.hmp)
         let running = RunningLine()
@@ -115,7 +136,7 @@ struct ShellApplication {
         let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
         let banner: String
         if command.guestAgent {
-            banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(address)\n\n"
+            banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(place)\n\n"
         } else {
             let title = configuration.hmp ? "Welcome to the HMP shell!" : "Welcome to the QMP low-level shell!"
             banner = "\(title)\nConnected to QEMU \(client.greeting?.version ?? "?")\n\n"
@@ -124,7 +145,7 @@ struct ShellApplication {
         if let path = command.record {
             do {
                 recorder = try ScriptRecorder(
-                    path: path, header: "recorded by qmp-shell from QEMU \(client.greeting?.version ?? "?") at \(address)")
+                    path: path, header: "recorded by qmp-shell from QEMU \(client.greeting?.version ?? "?") at \(place)")
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: warning: \(error)"))
             }
@@ -134,7 +155,6 @@ struct ShellApplication {
             banner: banner, running: running, recorder: recorder)
         let status = await shell.run()
         editor.close()
-        await client.disconnect()
         return status
     }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite("Client against real QEMU")
 struct QEMUIntegrationTests {
     func connect(_ qemu: QEMUInstance) async throws -> QMPClient {
-        let client = QMPClient()
+        let client = QMPClient(configuration: .patient)
         try await client.connect(to: .unix(path: qemu.socketPath))
         return client
     }
@@ -135,7 +135,7 @@ struct QEMUIntegrationTests {
             qemu.terminate()
             qemu.waitUntilExit()
         }
-        let client = QMPClient()
+        let client = QMPClient(configuration: .patient)
         try await client.accept(from: listener, timeout: .seconds(20))
         #expect(try await client.execute("query-status")["status"] == "running")
         try await client.execute("quit")
@@ -165,7 +165,7 @@ struct QEMUIntegrationTests {
 
     @Test func guestAgentHandshakePingAndInfo() async throws {
         let agent = try GuestAgentInstance()
-        var configuration = QMPClient.Configuration()
+        var configuration = QMPClient.Configuration.patient
         configuration.mode = .guestAgent
         let client = QMPClient(configuration: configuration)
         try await client.connect(to: .unix(path: agent.socketPath))

@@ -44,7 +44,7 @@ public final class QEMUInstance: @unchecked Sendable {
 
     /// Connects a client to the control monitor.
     public func control() async throws -> QMPClient {
-        let client = QMPClient()
+        let client = QMPClient(configuration: .patient)
         try await client.connect(to: .unix(path: controlPath))
         return client
     }
@@ -106,5 +106,15 @@ public final class GuestAgentInstance: @unchecked Sendable {
     deinit {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+}
+
+extension QMPClient.Configuration {
+    /// The defaults, with a handshake timeout generous enough for a debug build whose whole test
+    /// suite runs in parallel on two cores.
+    public static var patient: QMPClient.Configuration {
+        var configuration = QMPClient.Configuration()
+        configuration.handshakeTimeout = .seconds(30)
+        return configuration
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// Launch mode, file-descriptor passing and TCP monitors, as a user runs them.
+@Suite("Launch mode, fd passing and TCP against real QEMU")
+struct LaunchAndTransportTests {
+    /// The shell's private directories still on disk.
+    func leftoverDirectories() throws -> Set<String> {
+        Set(try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("qmp-shell-") })
+    }
+
+    @Test func launchRunsTheLinesAndLeavesNothingBehind() throws {
+        let before = try leftoverDirectories()
+        let marker = "qmp-launch-\(UInt64.random(in: 1...UInt64.max))"
+        let result = try ShellBinary.run([
+            "--launch", "-c", "query-name", "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none",
+            "-name", marker,
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try JSONParser.parse(try #require(result.lines.first))["return"]?["name"]?.stringValue == marker)
+        #expect(try leftoverDirectories() == before, "no socket directory left")
+        #expect(processesWhoseCommandLineContains(marker).isEmpty, "no QEMU left")
+    }
+
+    @Test func aMissingQEMUBinaryIsAClearErrorAndExitThree() throws {
+        let result = try ShellBinary.run(["--launch", "-c", "query-status", "--", "/nonexistent/qemu", "-M", "none"])
+        #expect(result.status == 3)
+        #expect(result.standardError == "qmp-shell: cannot start /nonexistent/qemu: No such file or directory\n")
+    }
+
+    @Test func aBadQEMUOptionShowsQEMUsOwnMessage() throws {
+        let before = try leftoverDirectories()
+        let result = try ShellBinary.run(["--launch", "-c", "query-status", "--", QEMUInstance.binary, "-M", "none", "-no-such-option"])
+        #expect(result.status == 3)
+        #expect(result.standardError.contains("QEMU exited at start"))
+        #expect(result.standardError.contains("-no-such-option: invalid option"), "\(result.standardError)")
+        #expect(try leftoverDirectories() == before)
+    }
+
+    @Test func addFdPassesAnImageThatBlockdevAddThenOpens() throws {
+        let qemu = try QEMUInstance()
+        let image = qemu.directory.file("disk.qcow2")
+        try runTool("/usr/bin/qemu-img", ["create", "-q", "-f", "qcow2", image, "16M"])
+        let result = try ShellBinary.run([
+            "-c", ".add-fd \(image) opaque=disk",
+            "-c", "blockdev-add driver=qcow2 node-name=d0 file.driver=file file.filename=/dev/fdset/0",
+            "-c", "query-fdsets",
+            qemu.socketPath,
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        let added = try JSONParser.parse(result.lines[0])
+        #expect(added["return"]?["fdset-id"]?.intValue == 0)
+        #expect(try JSONParser.parse(result.lines[1]) == ["return": [:]])
+        #expect(result.lines[2].contains(#""opaque":"disk""#))
+    }
+
+    @Test func getfdThenClosefd() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run(["-c", ".getfd spare /dev/null", "-c", "closefd fdname=spare", "-c", "closefd fdname=spare", qemu.socketPath])
+        #expect(result.status == 1)
+        #expect(result.lines.count == 3)
+        #expect(result.lines[0] == #"{"return":{}}"#)
+        #expect(result.lines[1] == #"{"return":{}}"#)
+        #expect(result.standardError.contains("-c:3: GenericError"), "the second close finds nothing: \(result.standardError)")
+    }
+
+    @Test func tcpMonitorsWorkAndRefuseFdPassingClearly() throws {
+        let port = try freeTCPPort()
+        let qemu = try QEMUInstance(extraArguments: ["-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"])
+        let result = try ShellBinary.run(["-c", "query-status", "-c", ".getfd x /dev/null", "127.0.0.1:\(port)"])
+        #expect(result.status == 1)
+        #expect(result.lines.first?.contains(#""status":"running""#) == true)
+        #expect(result.standardError == "-c:2: file descriptors can only be passed over a UNIX socket, not TCP\n")
+        _ = qemu
+    }
+
+    @Test func ipv6AddressesParse() throws {
+        let result = try ShellBinary.run(["-c", "query-status", "[::1]:1"])
+        #expect(result.status == 3)
+        #expect(result.standardError.contains("could not connect to [::1]:1"), "\(result.standardError)")
+    }
+
+    private func runTool(_ path: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw FakeServerError("\(path) failed") }
+    }
+
+    private func freeTCPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Process ids whose command line contains `text`, from /proc.
+    private func processesWhoseCommandLineContains(_ text: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard entry.allSatisfy(\.isNumber),
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return false }
+            return String(decoding: data, as: UTF8.self).contains(text)
+        }
+    }
+}
