@@ -24,25 +24,38 @@ public enum LineOutcome: Sendable, Equatable {
 /// safe for concurrent use: one task drives it at a time (the script runner, or the REPL, which
 /// hands each line to a child task it awaits so Ctrl-C can cancel it). Hence `@unchecked Sendable`.
 public final class CommandRunner: @unchecked Sendable {
-    public let client: QMPClient?
+    public let link: ServerLink
     public let configuration: ShellConfiguration
     public let printer: EventPrinter
     public let formatter: OutputFormatter
     public private(set) var parser = LineParser()
-    /// Events after this mark count for `.wait`: taken before each command is sent.
-    private var lastCommandMark: EventMark
+    /// Events after this mark count for `.wait`: taken before each command is sent, on the client
+    /// it names (a new connection counts from its start).
+    private var lastCommandMark: (client: QMPClient, mark: EventMark)?
     /// HMP's `cpu N`: the CPU later HMP commands address.
     private var cpuIndex: Int?
     /// Scripts being run, innermost last, to refuse a `.source` cycle.
     private var sourceStack: [String] = []
 
-    /// `client` is `nil` for `--dry-run`.
-    public init(client: QMPClient?, configuration: ShellConfiguration, printer: EventPrinter, formatter: OutputFormatter) {
-        self.client = client
+    /// `link` has no server for `--dry-run`.
+    public init(link: ServerLink, configuration: ShellConfiguration, printer: EventPrinter, formatter: OutputFormatter) {
+        self.link = link
         self.configuration = configuration
         self.printer = printer
         self.formatter = formatter
-        self.lastCommandMark = client?.eventMark() ?? EventMark(sequence: 0)
+    }
+
+    /// The client to use, `nil` in a dry run, or the outcome for a command while disconnected.
+    private func currentClient() -> Result<QMPClient?, LineOutcomeError> {
+        guard link.hasServer else { return .success(nil) }
+        guard let client = link.client else { return .failure(LineOutcomeError(.failed(link.absence))) }
+        return .success(client)
+    }
+
+    /// Where `.wait` starts counting on `client`.
+    private func waitMark(on client: QMPClient) -> EventMark {
+        guard let last = lastCommandMark, last.client === client else { return EventMark(sequence: 0) }
+        return last.mark
     }
 
     /// Whether a `transaction(` is waiting for its `)`.
@@ -76,20 +89,31 @@ public final class CommandRunner: @unchecked Sendable {
     }
 
     /// Sends a message (with file descriptors, for `.add-fd`/`.getfd`) and shows its reply (errors
-    /// included) in wire order with events.
-    func send(_ message: JSONObject, passing descriptors: [Int32] = []) async -> LineOutcome {
-        guard let client else {
+    /// included) in wire order with events; `text` may render a successful reply otherwise (HMP).
+    func send(
+        _ message: JSONObject, passing descriptors: [Int32] = [], text: ((JSONObject) -> String?)? = nil
+    ) async -> LineOutcome {
+        let client: QMPClient
+        switch currentClient() {
+        case .failure(let absent): return absent.outcome
+        case .success(nil):
             printer.printResult(formatter.json(message))
             return .success
+        case .success(let connected?): client = connected
         }
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
-        lastCommandMark = client.eventMark()
+        lastCommandMark = (client, client.eventMark())
         do throws(QMPError) {
             let reply = try await client.request(message, passing: descriptors)
-            // Guest-agent commands that never reply come back empty: nothing to show.
-            if !reply.message.isEmpty { printer.printReply(formatter.json(reply.message), after: reply.eventMark) }
             if let error = reply.message["error"] {
+                printer.printReply(formatter.json(reply.message), after: reply.eventMark)
                 return .commandError("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
+            }
+            if let text {
+                if let shown = text(reply.message), !shown.isEmpty { printer.printReply(shown, after: reply.eventMark) }
+            } else if !reply.message.isEmpty {
+                // Guest-agent commands that never reply come back empty: nothing to show.
+                printer.printReply(formatter.json(reply.message), after: reply.eventMark)
             }
             return .success
         } catch {
@@ -118,23 +142,9 @@ public final class CommandRunner: @unchecked Sendable {
         var arguments: JSONObject = ["command-line": .string(command)]
         if let cpuIndex { arguments["cpu-index"] = .number(JSONNumber(cpuIndex)) }
         let message: JSONObject = ["execute": "human-monitor-command", "arguments": .object(arguments)]
-        guard let client else {
-            printer.printResult(formatter.json(message))
-            return .success
-        }
-        if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
-        lastCommandMark = client.eventMark()
-        do throws(QMPError) {
-            let reply = try await client.request(message)
-            if let text = reply.message["return"]?.stringValue {
-                if !text.isEmpty { printer.printReply(text.hasSuffix("\n") ? text : text + "\n", after: reply.eventMark) }
-                return .success
-            }
-            printer.printReply(formatter.json(reply.message), after: reply.eventMark)
-            let error = reply.message["error"]
-            return .commandError("\(error?["class"]?.stringValue ?? "Error"): \(error?["desc"]?.stringValue ?? "")")
-        } catch {
-            return Self.outcome(of: error)
+        // HMP answers with text, shown as QEMU wrote it.
+        return await send(message) { reply in
+            reply["return"]?.stringValue.map { $0.hasSuffix("\n") || $0.isEmpty ? $0 : $0 + "\n" }
         }
     }
 
@@ -204,7 +214,7 @@ public final class CommandRunner: @unchecked Sendable {
         let message: JSONObject = arguments.isEmpty
             ? ["execute": .string(command)] : ["execute": .string(command), "arguments": .object(arguments)]
         // A dry run prints the message; nothing is opened.
-        guard client != nil else { return await send(message) }
+        guard link.hasServer else { return await send(message) }
         var descriptor = open(path, O_RDWR | O_CLOEXEC)
         if descriptor < 0 && (errno == EACCES || errno == EROFS || errno == EISDIR) {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -234,30 +244,29 @@ public final class CommandRunner: @unchecked Sendable {
             timeout = .milliseconds(Int(seconds * 1000))
             conditions["timeout"] = nil
         }
-        guard let client else {
+        let client: QMPClient
+        switch currentClient() {
+        case .failure(let absent): return absent.outcome
+        case .success(nil):
             printer.printDiagnostic(".wait \(name): needs a server; not run in --dry-run\n")
             return .success
+        case .success(let connected?): client = connected
         }
         let matching = conditions
         let predicate: @Sendable (QMPEvent) -> Bool = { $0.name == name && $0.dataMatches(matching) }
         do throws(QMPError) {
-            let event = try await client.waitForEvent(since: lastCommandMark, timeout: timeout, where: predicate)
+            let event = try await client.waitForEvent(since: waitMark(on: client), timeout: timeout, where: predicate)
             printer.printResult(formatter.json(event.message))
             // The next .wait looks for a later event, not the same one again.
-            lastCommandMark = EventMark(sequence: event.sequence)
+            lastCommandMark = (client, EventMark(sequence: event.sequence))
             return .success
         } catch .timedOut {
             if Task.isCancelled { return .failed(".wait: interrupted") }
             let filter = conditions.isEmpty ? "" : " with " + conditions.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            return .failed(".wait: no \(name)\(filter) within \(Self.seconds(timeout))")
+            return .failed(".wait: no \(name)\(filter) within \(timeout.secondsText)")
         } catch {
             return Self.outcome(of: error)
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 
     // MARK: - Scripts
@@ -336,6 +345,12 @@ public final class CommandRunner: @unchecked Sendable {
         case .connectionLost(let message): return .connectionLost(message)
         }
     }
+}
+
+/// A line's outcome carried as an error, for the "no client now" path.
+struct LineOutcomeError: Error {
+    let outcome: LineOutcome
+    init(_ outcome: LineOutcome) { self.outcome = outcome }
 }
 
 extension CommandRunner {

@@ -39,9 +39,10 @@ private final class LostFlag: Sendable {
 }
 
 /// The read-eval-print loop on a terminal: banner, prompt, lines run one at a time, events shown
-/// above the prompt as they arrive.
+/// above the prompt as they arrive; with a retry policy, a lost connection is re-established in
+/// the background while the prompt stays usable.
 public final class InteractiveShell {
-    private let client: QMPClient
+    private let connector: Connector
     private let runner: CommandRunner
     private let editor: LineEditor
     private let completer: Completer
@@ -51,50 +52,43 @@ public final class InteractiveShell {
     private let recorder: ScriptRecorder?
 
     public init(
-        client: QMPClient, runner: CommandRunner, editor: LineEditor, completer: Completer,
+        connector: Connector, runner: CommandRunner, editor: LineEditor, completer: Completer,
         formatter: OutputFormatter, banner: String, running: RunningLine, recorder: ScriptRecorder? = nil
     ) {
-        self.recorder = recorder
-        self.client = client
+        self.connector = connector
         self.runner = runner
         self.editor = editor
         self.completer = completer
         self.formatter = formatter
         self.banner = banner
         self.running = running
+        self.recorder = recorder
     }
 
-    /// Runs until Ctrl-D, `.quit` or the connection is lost; returns the exit status.
+    /// Runs until Ctrl-D, `.quit` or the connection is lost for good; returns the exit status.
     public func run() async -> Int32 {
         editor.print(banner)
         if let problem = editor.historyProblem { editor.print(formatter.notice("qmp-shell: \(problem)")) }
-        let printer = runner.printer
-        let printing = Task { await printer.run() }
-        let client = self.client
-        let completer = self.completer
-        let hmp = runner.configuration.hmp
-        let learning = Task { await InteractiveShell.learnCommandNames(client: client, completer: completer, hmp: hmp) }
         let connectionLost = LostFlag()
+        let link = runner.link
+        let printer = runner.printer
+        let hmp = runner.configuration.hmp
+        let connector = self.connector
+        let completer = self.completer
         let editor = self.editor
         let formatter = self.formatter
-        let watching = Task {
-            guard let cause = await client.waitUntilDisconnected() else { return }
-            connectionLost.set()
-            editor.print(formatter.error("qmp-shell: \(cause)"))
-            editor.close()
+        let supervising = Task {
+            await InteractiveShell.supervise(
+                link: link, printer: printer, connector: connector, completer: completer,
+                hmp: hmp, editor: editor, formatter: formatter, lost: connectionLost)
         }
-        defer {
-            printing.cancel()
-            learning.cancel()
-            watching.cancel()
-        }
+        defer { supervising.cancel() }
         while true {
             let prompt = runner.isInTransaction ? "TRANS> " : "(QEMU) "
             let input = await editor.readLine(prompt: prompt)
             if connectionLost.isSet { return 3 }
             switch input {
             case .endOfInput:
-                editor.print("\n")
                 return 0
             case .interrupted:
                 runner.resetTransaction()
@@ -103,19 +97,56 @@ public final class InteractiveShell {
                 let outcome = await running.run { [runner] in await runner.run(line: line) }
                 recorder?.note(line, outcome: outcome, inTransaction: runner.isInTransaction)
                 switch outcome {
-                case .success:
-                    break
+                case .success, .commandError:
+                    break  // a QMP error reply is already on screen
                 case .failed(let message):
                     editor.print(formatter.error(message))
-                case .commandError:
-                    break  // the error reply is already on screen
                 case .quit:
                     return 0
                 case .connectionLost(let message):
                     editor.print(formatter.error("qmp-shell: \(message)"))
-                    editor.close()
-                    return 3
+                    // With --reconnect the supervisor brings the connection back; the prompt stays.
+                    if connector.retryPolicy == nil {
+                        editor.close()
+                        return 3
+                    }
                 }
+            }
+        }
+    }
+
+    /// For each connection: shows its events, learns its command names, and when it ends, either
+    /// reconnects (saying so above the prompt) or ends the shell.
+    private static func supervise(
+        link: ServerLink, printer: EventPrinter, connector: Connector, completer: Completer, hmp: Bool,
+        editor: LineEditor, formatter: OutputFormatter, lost: LostFlag
+    ) async {
+        while let client = link.client, !Task.isCancelled {
+            let printing = Task { await printer.run() }
+            let learning = Task { await learnCommandNames(client: client, completer: completer, hmp: hmp) }
+            let cause = await client.waitUntilDisconnected()
+            learning.cancel()
+            await printing.value
+            guard let cause, !Task.isCancelled else { return }
+            guard connector.retryPolicy != nil else {
+                lost.set()
+                editor.print(formatter.error("qmp-shell: \(cause)"))
+                editor.close()
+                return
+            }
+            link.detach(reason: "not connected: reconnecting to \(connector.place)")
+            editor.print(formatter.notice("qmp-shell: \(cause); reconnecting to \(connector.place)"))
+            switch await connector.connectClient(notice: { _ in }) {
+            case .success(let (client, listener)):
+                link.attach(client, listener: listener)
+                let version = client.greeting.map { "QEMU \($0.version)" } ?? "the guest agent"
+                editor.print(formatter.notice("qmp-shell: reconnected to \(version) at \(connector.place)"))
+            case .failure(let error):
+                guard !Task.isCancelled else { return }
+                lost.set()
+                editor.print(formatter.error("qmp-shell: gave up reconnecting to \(connector.place): \(error)"))
+                editor.close()
+                return
             }
         }
     }

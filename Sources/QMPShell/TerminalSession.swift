@@ -1,9 +1,9 @@
 import CEditLine
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The terminal thread of a ``LineEditor``: libedit, the prompt, the signals and every byte
@@ -65,6 +65,9 @@ final class TerminalSession {
         completer: (@Sendable (String) -> CompletionResult)?,
         onInterrupt: (@Sendable () -> Void)?
     ) throws {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw LineEditorError(description: "standard input is not a terminal")
+        }
         // Before libedit starts, or UTF-8 input displays wrongly.
         _ = setlocale(LC_CTYPE, "")
 
@@ -315,36 +318,23 @@ final class TerminalSession {
     /// them, requests and signals are served, and if the line must end, ^G is returned (it
     /// ends a Ctrl-R search and is otherwise harmless) so that el_gets returns soon.
     fileprivate func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
-        if probing {
-            probing = false
-            if !keyIsWaiting() {
-                probeFoundNothing = true
-                errno = EAGAIN
-                return -1
-            }
-        } else {
-            while pendingAbort == nil && !keyIsWaiting() {
-                if waitForEvents() != 0 && !keyIsWaiting() {
-                    // Standard input polls readable with nothing to read: the terminal hung up.
-                    readFailed = true
-                    character.pointee = 0
-                    return 0
-                }
-            }
-            if pendingAbort != nil {
-                if abortKeySent {
-                    errno = EINTR
-                    return -1
-                }
-                abortKeySent = true
-                character.pointee = 0x07
-                return 1
-            }
-        }
-
+        let isProbe = probing
+        probing = false
         // Bytes until they make a character; invalid ones are dropped, as libedit does.
         var bytes: [CChar] = []
         while true {
+            if bytes.isEmpty {
+                if isProbe {
+                    guard keyIsWaiting() else {
+                        probeFoundNothing = true
+                        errno = EAGAIN
+                        return -1
+                    }
+                } else if let instead = waitForKey(into: character) {
+                    return instead
+                }
+            }
+            // The rest of a multi-byte character comes with its first byte: a plain read.
             var byte: CChar = 0
             let count = read(STDIN_FILENO, &byte, 1)
             if count < 0 && errno == EINTR { continue }
@@ -369,6 +359,28 @@ final class TerminalSession {
                 bytes = bytes.count > 1 && result == -1 ? [bytes[bytes.count - 1]] : []
             }
         }
+    }
+
+    /// Waits for a key while serving requests and signals. Returns nil once a key is waiting,
+    /// or what ``readCharacter(into:)`` must return instead: ^G (then -1) when the line must
+    /// end, 0 when the terminal hung up.
+    private func waitForKey(into character: UnsafeMutablePointer<wchar_t>) -> Int32? {
+        while pendingAbort == nil && !keyIsWaiting() {
+            if waitForEvents() != 0 && !keyIsWaiting() {
+                // Standard input polls readable with nothing to read: the terminal hung up.
+                readFailed = true
+                character.pointee = 0
+                return 0
+            }
+        }
+        guard pendingAbort != nil else { return nil }
+        if abortKeySent {
+            errno = EINTR
+            return -1
+        }
+        abortKeySent = true
+        character.pointee = 0x07
+        return 1
     }
 
     /// Whether a key can be read from standard input without waiting.
@@ -438,8 +450,10 @@ final class TerminalSession {
 
     /// Puts the cursor after the last character of the line, on screen and in libedit.
     private func moveCursorToEndOfLine() {
-        guard let info = el_wline(editLine)?.pointee else { return }
-        let toEnd = info.lastchar - info.cursor
+        guard let info = el_wline(editLine)?.pointee, let cursor = info.cursor, let lastChar = info.lastchar else {
+            return
+        }
+        let toEnd = lastChar - cursor
         TerminalOutput.write(cursorToPromptStart() + "\u{1b}[J")
         if toEnd > 0 {
             _ = el_cursor(editLine, Int32(clamping: toEnd))

@@ -74,6 +74,15 @@ struct QMPShellCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: ArgumentHelp("With --launch: the QEMU command line, after --.", valueName: "QEMU-COMMAND"))
     var qemuCommand: [String] = []
 
+    @Flag(help: "Keep trying when the server is not there yet or goes away, saying so inline.")
+    var reconnect = false
+
+    @Option(help: ArgumentHelp("With --reconnect: seconds between attempts (default 1).", valueName: "SECONDS"))
+    var retryDelay: Double = 1
+
+    @Option(help: ArgumentHelp("With --reconnect: give up after N failed attempts (default: never).", valueName: "N"))
+    var retries: Int?
+
     @Option(help: ArgumentHelp("History file (default ~/.qmp-shell_history).", valueName: "FILE"))
     var history: String?
 
@@ -108,6 +117,11 @@ struct QMPShellCommand: ParsableCommand {
         if !launch && !qemuCommand.isEmpty {
             throw ValidationError("a command line after -- needs --launch")
         }
+        if reconnect && launch {
+            throw ValidationError("--reconnect does not apply to --launch: the shell owns that QEMU")
+        }
+        if !(retryDelay > 0) || retryDelay > 3600 { throw ValidationError("--retry-delay must be between 0 and 3600 seconds") }
+        if let retries, retries < 0 { throw ValidationError("--retries must not be negative") }
         if launch && guestAgent {
             throw ValidationError("--launch starts QEMU, not a guest agent: drop -g")
         }

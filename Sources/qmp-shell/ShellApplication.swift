@@ -21,8 +21,9 @@ struct ShellApplication {
         let diagnostics = DiagnosticSink(output)
 
         if command.dryRun {
-            let printer = EventPrinter(listener: nil, output: output, formatter: formatter)
-            let runner = CommandRunner(client: nil, configuration: configuration, printer: printer, formatter: formatter)
+            let link = ServerLink(client: nil, listener: nil)
+            let printer = EventPrinter(link: link, output: output, formatter: formatter)
+            let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
             return await runNonInteractive(runner, output: output)
         }
 
@@ -48,52 +49,65 @@ struct ShellApplication {
                 output.diagnostic("qmp-shell: warning: \(error)\n")
             }
         }
-
         var clientConfiguration = QMPClient.Configuration()
         clientConfiguration.mode = command.guestAgent ? .guestAgent : .qmp
         clientConfiguration.negotiate = !command.skipNegotiation
         clientConfiguration.logger = Logger(label: "qmp") { _ in ShellLogHandler(level: .warning) { diagnostics.write($0) } }
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
-        let client = QMPClient(configuration: clientConfiguration)
-        let listener = client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity)
+        let makeClient: @Sendable () -> (QMPClient, EventListener) = { [clientConfiguration] in
+            let client = QMPClient(configuration: clientConfiguration)
+            return (client, client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity))
+        }
 
+        let connected: (QMPClient, EventListener)
         var launcher: QEMULauncher?
-        do throws(ShellError) {
-            if let address {
-                do {
-                    try await client.connect(to: address)
-                } catch {
-                    throw ShellError(error.description)
-                }
-            } else {
+        let connector: Connector
+        if let address {
+            let retries = command.reconnect ? Connector.RetryPolicy(delay: .milliseconds(Int(command.retryDelay * 1000)), retries: command.retries) : nil
+            connector = Connector(place: address.description, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
+                try await client.connect(to: address)
+            }
+            switch await connector.connectClient(notice: { output.diagnostic(formatter.notice($0)) }) {
+            case .success(let pair): connected = pair
+            case .failure(let error):
+                output.diagnostic(formatter.error("qmp-shell: \(error)"))
+                return 3
+            }
+        } else {
+            do throws(ShellError) {
                 let started = try QEMULauncher()
                 launcher = started
                 try started.start(command.qemuCommand)
-                try await started.connect(client)
+                connected = makeClient()
+                try await started.connect(connected.0)
+            } catch {
+                output.diagnostic(formatter.error("qmp-shell: \(error)"))
+                await launcher?.stop(nil)
+                return 3
             }
-        } catch {
-            output.diagnostic(formatter.error("qmp-shell: \(error)"))
-            await launcher?.stop(nil)
-            return 3
+            connector = Connector(place: "a QEMU it launched", retryPolicy: nil, makeClient: makeClient) { _ throws(QMPError) in
+                throw .invalidState("a launched QEMU cannot be reconnected")
+            }
         }
+        let (client, listener) = connected
+        let link = ServerLink(client: client, listener: listener)
 
         let status: Int32
         if command.watch {
             status = await runWatch(client: client, listener: listener, output: output, formatter: formatter)
         } else if interactive {
             status = await runInteractive(
-                client: client, listener: listener, configuration: configuration, formatter: formatter,
-                place: launcher.map { _ in "a QEMU it launched" } ?? address?.description ?? "", diagnostics: diagnostics)
+                link: link, connector: connector, configuration: configuration, formatter: formatter, diagnostics: diagnostics)
         } else {
-            let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
+            let printer = EventPrinter(link: link, output: output, formatter: formatter)
             let printing = Task { await printer.run() }
-            let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
+            let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
             status = await runNonInteractive(runner, output: output)
             printer.flush()
             printing.cancel()
         }
-        await launcher?.stop(client)
-        await client.disconnect()
+        await launcher?.stop(link.client)
+        await link.client?.disconnect()
         return status
     }
 
@@ -114,8 +128,8 @@ struct ShellApplication {
     }
 
     private func runInteractive(
-        client: QMPClient, listener: EventListener, configuration: ShellConfiguration, formatter: OutputFormatter,
-        place: String, diagnostics: DiagnosticSink
+        link: ServerLink, connector: Connector, configuration: ShellConfiguration, formatter: OutputFormatter,
+        diagnostics: DiagnosticSink
     ) async -> Int32 {
         let completer = Completer(hmp: configuration.hmp)
         let running = RunningLine()
@@ -127,31 +141,31 @@ struct ShellApplication {
                 onInterrupt: { running.interrupt() })
         } catch {
             StandardStreams().diagnostic("qmp-shell: \(error)\n")
-            await client.disconnect()
             return 3
         }
         let output = EditorOutput(editor: editor)
         diagnostics.redirect(to: output)
-        let printer = EventPrinter(listener: listener, output: output, formatter: formatter)
-        let runner = CommandRunner(client: client, configuration: configuration, printer: printer, formatter: formatter)
+        let printer = EventPrinter(link: link, output: output, formatter: formatter)
+        let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
         let banner: String
         if command.guestAgent {
-            banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(place)\n\n"
+            banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(connector.place)\n\n"
         } else {
             let title = configuration.hmp ? "Welcome to the HMP shell!" : "Welcome to the QMP low-level shell!"
-            banner = "\(title)\nConnected to QEMU \(client.greeting?.version ?? "?")\n\n"
+            banner = "\(title)\nConnected to QEMU \(link.client?.greeting?.version ?? "?")\n\n"
         }
         var recorder: ScriptRecorder?
         if let path = command.record {
             do {
                 recorder = try ScriptRecorder(
-                    path: path, header: "recorded by qmp-shell from QEMU \(client.greeting?.version ?? "?") at \(place)")
+                    path: path,
+                    header: "recorded by qmp-shell from QEMU \(link.client?.greeting?.version ?? "?") at \(connector.place)")
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: warning: \(error)"))
             }
         }
         let shell = InteractiveShell(
-            client: client, runner: runner, editor: editor, completer: completer, formatter: formatter,
+            connector: connector, runner: runner, editor: editor, completer: completer, formatter: formatter,
             banner: banner, running: running, recorder: recorder)
         let status = await shell.run()
         editor.close()

@@ -12,10 +12,11 @@ public final class QEMUInstance: @unchecked Sendable {
     /// The emulator binary; `make` installs it from Debian's qemu-system-x86.
     public static let binary = "/usr/bin/qemu-system-x86_64"
 
-    /// Starts QEMU and waits until both monitors listen.
-    public init(machine: String = "none", extraArguments: [String] = []) throws {
+    /// Starts QEMU and waits until both monitors listen. `socketPath` puts the tested monitor at a
+    /// chosen path (to start a second QEMU where a first one was).
+    public init(machine: String = "none", extraArguments: [String] = [], socketPath chosenPath: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "qmp-qemu")
-        socketPath = directory.file("qmp.sock")
+        socketPath = chosenPath ?? directory.file("qmp.sock")
         controlPath = directory.file("control.sock")
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)

@@ -1,0 +1,70 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// `--reconnect`: a server that is not there yet, or goes away and comes back on the same path.
+@Suite("Reconnecting to real QEMU", .serialized)
+struct ReconnectTests {
+    @Test func theInteractiveShellReconnectsAndSaysWhichQEMUItReached() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("vm.sock")
+        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "0.2", path],
+            environment: ["HOME": home.path, "NO_COLOR": "1"])
+        try terminal.waitForText("(QEMU) ")
+        first?.kill()
+        first = nil
+        try terminal.waitForText("reconnecting to \(path)")
+        // A command while disconnected fails at once, clearly.
+        terminal.send("query-status\r")
+        try terminal.waitForText("not connected: reconnecting to \(path)")
+        let second = try QEMUInstance(socketPath: path)
+        try terminal.waitForText("reconnected to QEMU \(try QEMUInstanceVersion.installed()) at \(path)")
+        terminal.send("query-status\r")
+        try terminal.waitForText(#""status":"running""#)
+        // Events of the new connection are shown too.
+        try awaitControl { try await second.controlExecute("stop") }
+        try terminal.waitForText(#""event":"STOP""#)
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
+    @Test func scriptsWaitForTheServerToAppear() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("late.sock")
+        let running = Task.detached {
+            try ShellBinary.run(["--reconnect", "--retry-delay", "0.1", "-c", "query-status", path], timeout: .seconds(60))
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let qemu = try QEMUInstance(socketPath: path)
+        let result = try await running.value
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.first?.contains(#""status":"running""#) == true)
+        #expect(result.standardError.contains("retrying every 0.1 s"), "\(result.standardError)")
+        _ = qemu
+    }
+
+    @Test func retriesRunOutWithExitThree() throws {
+        let directory = try TemporaryDirectory()
+        let result = try ShellBinary.run(["--reconnect", "--retry-delay", "0.05", "--retries", "3", "-c", "query-status", directory.file("never.sock")])
+        #expect(result.status == 3)
+        #expect(result.standardError.hasSuffix("No such file or directory\n"), "\(result.standardError)")
+    }
+
+    /// Runs async work from a synchronous test.
+    private func awaitControl(_ body: @escaping @Sendable () async throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        Task.detached {
+            do { try await body() } catch { failure.withLock { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
+
+import Synchronization
