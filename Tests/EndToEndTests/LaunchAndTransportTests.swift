@@ -4,7 +4,7 @@ import QMPTestSupport
 import Testing
 
 /// Launch mode, file-descriptor passing and TCP monitors, as a user runs them.
-@Suite("Launch mode, fd passing and TCP against real QEMU")
+@Suite("Launch mode, fd passing and TCP against real QEMU", .serialized)
 struct LaunchAndTransportTests {
     /// The shell's private directories still on disk.
     func leftoverDirectories() throws -> Set<String> {
