@@ -109,7 +109,7 @@ public final class FakeQMPConnection: @unchecked Sendable {
     }
 
     /// Reads the next message the client sent, or `nil` at end of stream or after `timeout`.
-    public func readMessage(timeout: Duration = .seconds(10)) -> JSONObject? {
+    public func readMessage(timeout: Duration = .seconds(30)) -> JSONObject? {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
@@ -133,7 +133,7 @@ public final class FakeQMPConnection: @unchecked Sendable {
 
     /// Reads the next message and checks it executes `command`.
     @discardableResult
-    public func expect(_ command: String, timeout: Duration = .seconds(10)) throws -> JSONObject {
+    public func expect(_ command: String, timeout: Duration = .seconds(30)) throws -> JSONObject {
         guard let message = readMessage(timeout: timeout) else {
             throw FakeServerError("expected \(command), got nothing")
         }

@@ -18,7 +18,10 @@ public enum ShellBinary {
 
     /// What a run printed and how it ended.
     public struct Result: Sendable {
+        /// The exit status; -1 if the run was killed for taking too long.
         public let status: Int32
+        /// Whether the process died of a signal (a crash), rather than exiting.
+        public var crashed = false
         public let standardOutput: String
         public let standardError: String
 
@@ -69,7 +72,9 @@ public enum ShellBinary {
             return Result(status: -1, standardOutput: outputs.output, standardError: outputs.error + "\n[killed after \(timeout)]")
         }
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, standardOutput: outputs.output, standardError: outputs.error)
+        var result = Result(status: process.terminationStatus, standardOutput: outputs.output, standardError: outputs.error)
+        result.crashed = process.terminationReason == .uncaughtSignal
+        return result
     }
 
     private final class Outputs: @unchecked Sendable {
