@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent
 CONFIGURATION ?= debug
 
-.PHONY: all deps build test run bench format clean
+.PHONY: all deps build test run bench fuzz format clean
 
 all: build
 
@@ -37,8 +37,13 @@ run: build
 bench: deps
 	bash Benchmarks/run.sh
 
+# libFuzzer targets (JSON parser, line parser, message routing) for FUZZ_SECONDS each; fails on a crash.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 format:
 	swift-format format --in-place --recursive Sources Tests Benchmarks
 
 clean:
-	rm -rf .build .bench
+	rm -rf .build .bench .build-fuzz

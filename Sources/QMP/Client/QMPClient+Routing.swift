@@ -42,21 +42,64 @@ extension QMPClient: MessageSink {
         }
     }
 
+    /// The most events held back before delivering them in the middle of a read.
+    static let deliveryBatchLimit = 1024
+
+    /// Numbers and records the event, and holds it for delivery with the rest of the read: a flood
+    /// then costs one lock and one wake-up per listener and read, not per event.
     private func routeEvent(_ message: JSONObject) {
-        let delivery = state.withLock { state -> (QMPEvent, [EventListener])? in
+        let held = state.withLock { state -> Int? in
             guard let event = QMPEvent(message: message, sequence: state.eventSequence + 1) else { return nil }
             state.eventSequence += 1
             if state.history.count >= configuration.historyLimit { state.history.removeFirst() }
             state.history.append(event)
-            return (event, state.listeners)
+            state.routed.append(RoutedEvent(event: event, listeners: state.listeners))
+            return state.routed.count
         }
-        guard let (event, listeners) = delivery else {
+        guard let held else {
             configuration.logger.warning("ignored an event without a name")
             return
         }
-        for listener in listeners where listener.accepts(event) {
-            listener.deliver(event)
+        if held >= Self.deliveryBatchLimit { deliverRoutedEvents() }
+    }
+
+    /// Queues the held events on the listeners that were registered when each arrived, in wire
+    /// order. Runs on the event loop at the end of every read, before a reply resumes its caller
+    /// (so events that precede a reply are queued first) and before the listeners are finished.
+    func deliverRoutedEvents() {
+        let routed = state.withLock { state -> [RoutedEvent] in
+            guard !state.routed.isEmpty else { return [] }
+            defer { state.routed.removeAll(keepingCapacity: true) }
+            return state.routed
         }
+        var start = 0
+        while start < routed.count {
+            // A run of events that arrived under the same listeners (usually all of them).
+            let listeners = routed[start].listeners
+            var end = start + 1
+            while end < routed.count, Self.same(routed[end].listeners, listeners) { end += 1 }
+            for listener in listeners {
+                if listener.acceptsEverything {
+                    listener.deliver(contentsOf: routed[start..<end].lazy.map(\.event))
+                    continue
+                }
+                var accepted: [QMPEvent] = []
+                accepted.reserveCapacity(end - start)
+                for index in start..<end where listener.accepts(routed[index].event) {
+                    accepted.append(routed[index].event)
+                }
+                if !accepted.isEmpty { listener.deliver(contentsOf: accepted) }
+            }
+            start = end
+        }
+    }
+
+    private static func same(_ first: [EventListener], _ second: [EventListener]) -> Bool {
+        first.count == second.count && zip(first, second).allSatisfy { $0 === $1 }
+    }
+
+    func endOfRead() {
+        deliverRoutedEvents()
     }
 
     private func routeReply(_ message: JSONObject) {
@@ -79,6 +122,7 @@ extension QMPClient: MessageSink {
         }
         var reply = message
         reply["id"] = pending.callerID
+        deliverRoutedEvents()
         pending.continuation.resume(returning: .success(Reply(message: reply, eventMark: mark)))
     }
 
@@ -93,6 +137,7 @@ extension QMPClient: MessageSink {
     }
 
     func connectionClosed(error: (any Error)?, partial: Bool) {
+        deliverRoutedEvents()
         let cleanup = state.withLock { state -> (QMPError?, [Pending], [CheckedContinuation<QMPError?, Never>])? in
             guard !state.closed else { return nil }
             state.closed = true
