@@ -24,6 +24,12 @@ public final class EventPrinter: Sendable {
     public func run() async {
         guard let listener = link.listener else { return }
         while true {
+            if output.isBacklogged {
+                // The terminal is behind: let the listener's bounded queue absorb (and count) the flood.
+                try? await Task.sleep(for: .milliseconds(20))
+                if Task.isCancelled { break }
+                continue
+            }
             if await listener.waitForEvents() {
                 lock.withLock { _ in emit(listener.drain(), from: listener) }
             } else if listener.isFinished || Task.isCancelled {

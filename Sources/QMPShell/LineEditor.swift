@@ -139,6 +139,12 @@ public final class LineEditor: Sendable {
         mailbox.enqueuePrint(text)
     }
 
+    /// Bytes passed to ``print(_:)`` that the terminal thread has not taken yet. A producer that
+    /// can wait (events) should hold back while this is large: the queue itself has no bound.
+    public var pendingOutputBytes: Int {
+        mailbox.pendingPrintBytes
+    }
+
     /// The first problem reading or writing the history file, for the caller to report. History
     /// keeps working in memory.
     public var historyProblem: String? {

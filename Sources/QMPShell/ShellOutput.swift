@@ -14,6 +14,13 @@ public protocol ShellOutput: Sendable {
     func result(_ text: String)
     /// Writes a diagnostic; `text` ends with a newline.
     func diagnostic(_ text: String)
+    /// Whether the destination is behind, so events should wait in their bounded queue (which
+    /// drops and counts) rather than pile up here.
+    var isBacklogged: Bool { get }
+}
+
+extension ShellOutput {
+    public var isBacklogged: Bool { false }
 }
 
 /// Standard output and standard error, written with one `write(2)` per call so lines never mix.

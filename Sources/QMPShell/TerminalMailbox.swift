@@ -30,6 +30,8 @@ final class TerminalMailbox: Sendable {
         var closed = false
         var nextReadID: UInt64 = 0
         var historyProblem: String?
+        /// Bytes of print requests not yet taken by the terminal thread.
+        var pendingPrintBytes = 0
     }
 
     /// What the terminal thread takes in one go.
@@ -77,6 +79,7 @@ final class TerminalMailbox: Sendable {
                 return true
             }
             state.requests.append(.print(text))
+            state.pendingPrintBytes += text.utf8.count
             return false
         }
         if !direct { wake() }
@@ -122,9 +125,18 @@ final class TerminalMailbox: Sendable {
 
     // MARK: Terminal thread side
 
+    /// Bytes printed but not yet taken by the terminal thread: a measure of how far the terminal
+    /// lags behind, so producers (events) can hold back instead of queueing without bound.
+    var pendingPrintBytes: Int {
+        state.withLock { $0.pendingPrintBytes }
+    }
+
     func take() -> Batch {
         state.withLock { state in
-            defer { state.requests.removeAll() }
+            defer {
+                state.requests.removeAll()
+                state.pendingPrintBytes = 0
+            }
             return Batch(
                 requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested)
         }
@@ -150,7 +162,10 @@ final class TerminalMailbox: Sendable {
                 state.cancelledReads.removeAll()
                 return []
             }
-            defer { state.requests.removeAll() }
+            defer {
+                state.requests.removeAll()
+                state.pendingPrintBytes = 0
+            }
             return state.requests
         }
     }

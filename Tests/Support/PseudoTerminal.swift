@@ -218,6 +218,30 @@ public final class PseudoTerminalSession: @unchecked Sendable {
         }
     }
 
+    /// Waits until `text` appears anywhere in the output so far, even if it has since scrolled off
+    /// the screen (a flood of lines after it). Searches only what is new on each pass.
+    public func waitForOutput(containing text: String, timeout: Duration = .seconds(10)) throws {
+        let needle = Array(text.utf8)
+        let deadline = ContinuousClock.now + timeout
+        var searchedUpTo = 0
+        while true {
+            let (found, ended) = state.withLock { state -> (Bool, Bool) in
+                let ended = drain(&state)
+                let start = max(0, searchedUpTo - needle.count)
+                let found = state.output.count >= needle.count
+                    && state.output[start...].firstRange(of: needle) != nil
+                searchedUpTo = state.output.count
+                return (found, ended)
+            }
+            if found { return }
+            if ended { throw failure("the terminal closed before \"\(text)\" was written") }
+            let remaining = Self.milliseconds(until: deadline, atMost: .seconds(3600))
+            if remaining == 0 { throw failure("timed out after \(timeout) waiting for \"\(text)\" in the output") }
+            var descriptor = pollfd(fd: masterFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, remaining)
+        }
+    }
+
     /// Reads output until the screen satisfies a condition, and returns that screen.
     ///
     /// The condition is checked before anything is read and after each chunk of output.

@@ -1,0 +1,50 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// A user typing while a million events arrive: the prompt answers, memory stays bounded, and
+/// what could not be shown is counted on screen.
+@Suite("Typing through an event flood")
+struct FloodWhileTypingTests {
+    @Test func thePromptStaysResponsiveAndMemoryBoundedUnderAMillionEvents() throws {
+        let total = 1_000_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let event = #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"# + "\r\n"
+            let chunk = String(repeating: event, count: 1000)
+            for _ in 0..<(total / 1000) {
+                connection.send(chunk)
+                // Answer commands typed meanwhile, as QEMU would between events.
+                if let message = connection.readMessage(timeout: .milliseconds(1)) {
+                    connection.reply(to: message, with: ["status": "running"])
+                }
+            }
+            while let message = connection.readMessage(timeout: .seconds(30)) {
+                connection.reply(to: message, with: ["status": "running"])
+            }
+        }
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: [server.path], environment: ["HOME": home.path, "NO_COLOR": "1"])
+        try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
+        try terminal.waitForText("BLOCK_JOB_READY", timeout: .seconds(30))
+        terminal.send("query-status\r")
+        // The reply and the notice scroll away under the flood: look for them in the output.
+        try terminal.waitForOutput(containing: #"{"return":{"status":"running"}}"#, timeout: .seconds(60))
+        try terminal.waitForOutput(containing: "events were dropped", timeout: .seconds(120))
+        let peak = try peakResidentMebibytes(of: terminal.pid)
+        #expect(peak < 256, "peak memory \(peak) MiB")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit(timeout: .seconds(60)) == 0)
+    }
+
+    /// VmHWM from /proc: the most memory the process has held.
+    private func peakResidentMebibytes(of pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(whereSeparator: \.isWhitespace)[1])
+        else { throw FakeServerError("no VmHWM for \(pid)") }
+        return kilobytes / 1024
+    }
+}
