@@ -133,6 +133,18 @@ struct InteractiveShellTests {
         try second.terminal.waitForText(#"{"return":{}}"#)
     }
 
+    @Test func anUnusableHistoryFileIsANoticeNotAFailure() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        // A directory cannot hold history (even for root).
+        let session = try Session(qemu: qemu, home: home, arguments: ["--history", home.path])
+        session.terminal.send("query-name\r")
+        try session.terminal.waitForText(#"{"return":{}}"#)
+        #expect(session.terminal.screen.contains(home.path), "the problem is named: \(session.terminal.screen)")
+        session.terminal.send("\u{4}")
+        #expect(try session.terminal.waitForExit() == 0)
+    }
+
     @Test func transactionsPromptWithTRANS() throws {
         let session = try Session()
         session.terminal.send("transaction(\r")

@@ -154,6 +154,16 @@ struct NonInteractiveTests {
         #expect(noAddress.standardError.contains("QMP_SOCKET"))
     }
 
+    @Test func aLogThatCannotBeOpenedIsAWarningNotAFailure() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        // A directory cannot be opened as a log file (even by root).
+        let result = try ShellBinary.run(["-l", directory.path, "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 0)
+        #expect(result.lines == [#"{"return":{}}"#])
+        #expect(result.standardError == "qmp-shell: warning: cannot open log file \(directory.path): Is a directory\n")
+    }
+
     @Test func logFileRecordsEveryMessageWithDirectionAndTime() throws {
         let qemu = try QEMUInstance()
         let directory = try TemporaryDirectory()
