@@ -18,6 +18,13 @@ extension QMPClient {
         case ready
     }
 
+    /// An event routed but not yet queued on its listeners (see ``QMPClient/deliverRoutedEvents()``).
+    struct RoutedEvent {
+        let event: QMPEvent
+        /// The listeners registered when the event arrived.
+        let listeners: [EventListener]
+    }
+
     /// Everything mutable about a client, guarded by one lock.
     struct State {
         var runstate: Runstate = .idle
@@ -35,6 +42,8 @@ extension QMPClient {
         var nextID = 1
         var pending: [Int: Pending] = [:]
         var listeners: [EventListener]
+        /// Events of the current read awaiting delivery, in wire order.
+        var routed: [RoutedEvent] = []
         var history = CircularBuffer<QMPEvent>()
         var eventSequence: UInt64 = 0
         var disconnectCause: QMPError?

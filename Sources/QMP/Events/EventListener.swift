@@ -42,6 +42,9 @@ public final class EventListener: Sendable, AsyncSequence {
         self.state = Mutex(State())
     }
 
+    /// Whether this listener takes every event (no names, no predicate).
+    var acceptsEverything: Bool { names.isEmpty && predicate == nil }
+
     /// Whether this listener wants `event`.
     public func accepts(_ event: QMPEvent) -> Bool {
         (names.isEmpty || names.contains(event.name)) && (predicate?(event) ?? true)
@@ -58,15 +61,18 @@ public final class EventListener: Sendable, AsyncSequence {
         }
     }
 
-    /// Queues an event (the client calls this for each event the listener accepts).
-    func deliver(_ event: QMPEvent) {
+    /// Queues events in order (the client calls this with the events of a read the listener
+    /// accepts), dropping the oldest beyond the capacity.
+    func deliver(contentsOf events: some Collection<QMPEvent>) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.finished else { return [] }
-            if state.queue.count >= capacity {
-                state.queue.removeFirst()
-                state.dropped += 1
+            for event in events {
+                if state.queue.count >= capacity {
+                    state.queue.removeFirst()
+                    state.dropped += 1
+                }
+                state.queue.append(event)
             }
-            state.queue.append(event)
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }

@@ -180,13 +180,15 @@ public enum JSONParser {
         mutating func parseObject() throws(JSONParseError) -> JSONValue {
             try enterContainer()
             index += 1
-            var members: [JSONObject.Member] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
                 depth -= 1
                 return .object(JSONObject())
             }
+            // One allocation for the usual small object, rather than growing from one member.
+            var members: [JSONObject.Member] = []
+            members.reserveCapacity(4)
             while true {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                     throw error("expected a member name in quotes, found \(describeCurrent())")

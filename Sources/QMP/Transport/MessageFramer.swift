@@ -9,6 +9,8 @@ import NIOCore
 protocol MessageSink: AnyObject, Sendable {
     /// One message's bytes (a line without its line ending). Valid only during the call.
     func receive(message: UnsafeRawBufferPointer)
+    /// Every complete message of the latest read has been passed to ``receive(message:)``.
+    func endOfRead()
     /// The stream broke its framing (a message larger than the limit).
     func framingFailed(_ reason: String)
     /// The connection is closed; `partial` is true when it ended inside a message.
@@ -47,6 +49,7 @@ final class MessageFramer: ChannelInboundHandler {
             buffer!.writeBuffer(&incoming)
         }
         deliverCompleteMessages(context: context)
+        sink.endOfRead()
     }
 
     private func deliverCompleteMessages(context: ChannelHandlerContext) {

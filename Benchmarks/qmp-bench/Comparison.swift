@@ -1,0 +1,31 @@
+/// One row of the report: our figure against a peer's, over the same runs on the same machine.
+struct Comparison: Sendable {
+    /// What is compared, e.g. "events through a listener".
+    let name: String
+    /// Who we are compared with, e.g. "qemu.qmp".
+    let peer: String
+    let metric: Metric
+    /// How many times better than the peer we mean to be (the ratio must reach it).
+    let goal: Double
+    var ours = Samples()
+    var theirs = Samples()
+    /// Anything a reader of the table should know (dropped events, versions...).
+    var notes: [String] = []
+    /// Why the comparison could not run, if it could not (missing peer, no QEMU...).
+    var failure: String?
+
+    init(name: String, peer: String, metric: Metric, goal: Double) {
+        self.name = name
+        self.peer = peer
+        self.metric = metric
+        self.goal = goal
+    }
+
+    /// How many times better we are than the peer, comparing medians; `nil` if not measured.
+    var ratio: Double? {
+        guard failure == nil, !ours.isEmpty, !theirs.isEmpty else { return nil }
+        return metric.ratio(ours: ours.median, theirs: theirs.median)
+    }
+
+    var goalMet: Bool? { ratio.map { $0 >= goal } }
+}

@@ -1,0 +1,55 @@
+/// The command line: `qmp-bench --python PATH --peers DIR [--runs N] [--only ID]... [--require-goals]`.
+struct Options: Sendable {
+    /// The interpreter of the private venv that has the Python peers installed.
+    var python = "python3"
+    /// Where the peer scripts are (`Benchmarks/peers`).
+    var peersDirectory = "Benchmarks/peers"
+    /// Measurements per side.
+    var runs = 5
+    /// Benchmark ids to run; empty means all.
+    var only: [String] = []
+    /// Exit with status 1 when a goal is missed (by default only errors fail the run).
+    var requireGoals = false
+
+    static let usage = """
+        usage: qmp-bench [--python PATH] [--peers DIR] [--runs N] [--only ID]... [--require-goals]
+
+          --python PATH     Python with the peers installed (default: python3)
+          --peers DIR       directory of the peer scripts (default: Benchmarks/peers)
+          --runs N          measurements per side; the table shows medians (default: 5)
+          --only ID         run only this benchmark (repeatable); ids: \(Benchmarks.all.map(\.id).joined(separator: ", "))
+          --require-goals   exit 1 if a comparison misses its goal
+        """
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var remaining = arguments[...]
+        func value(for flag: String) throws -> String {
+            guard let value = remaining.popFirst() else { throw BenchError("\(flag) needs a value\n\n\(usage)") }
+            return value
+        }
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "--python": options.python = try value(for: argument)
+            case "--peers": options.peersDirectory = try value(for: argument)
+            case "--runs":
+                let text = try value(for: argument)
+                guard let runs = Int(text), runs > 0 else {
+                    throw BenchError("--runs wants a positive number, not \(text)")
+                }
+                options.runs = runs
+            case "--only":
+                let id = try value(for: argument)
+                guard Benchmarks.all.contains(where: { $0.id == id }) else {
+                    throw BenchError(
+                        "no benchmark \(id); there are: \(Benchmarks.all.map(\.id).joined(separator: ", "))")
+                }
+                options.only.append(id)
+            case "--require-goals": options.requireGoals = true
+            case "-h", "--help": throw BenchError(usage)
+            default: throw BenchError("unknown argument \(argument)\n\n\(usage)")
+            }
+        }
+        return options
+    }
+}
