@@ -5,8 +5,11 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent
 CONFIGURATION ?= debug
+PREFIX ?= /usr/local
+# Release builds for `make install` live apart from the debug build the tests use.
+RELEASE_SCRATCH := .build-release
 
-.PHONY: all deps build test run bench fuzz format clean
+.PHONY: all deps build test run bench fuzz install format clean
 
 all: build
 
@@ -42,8 +45,24 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
+# The release binary with the Swift runtime linked in (it runs where no Swift is installed), the man
+# page generated from the same declarations as --help, and bash/zsh/fish completions.
+install: deps
+	@# Two scratch folders: the manual's plugin links its own, dynamic build of the binary.
+	mkdir -p $(RELEASE_SCRATCH)/man
+	$(SWIFT) package --scratch-path $(RELEASE_SCRATCH)/manual --allow-writing-to-directory $(RELEASE_SCRATCH)/man \
+	  generate-manual --output-directory $(RELEASE_SCRATCH)/man
+	$(SWIFT) build -c release --product qmp-shell --static-swift-stdlib --scratch-path $(RELEASE_SCRATCH)/static
+	install -D -m 755 $(RELEASE_SCRATCH)/static/release/qmp-shell $(DESTDIR)$(PREFIX)/bin/qmp-shell
+	install -D -m 644 $(RELEASE_SCRATCH)/man/qmp-shell.1 $(DESTDIR)$(PREFIX)/share/man/man1/qmp-shell.1
+	mkdir -p $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(RELEASE_SCRATCH)/static/release/qmp-shell --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qmp-shell
+	$(RELEASE_SCRATCH)/static/release/qmp-shell --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_qmp-shell
+	$(RELEASE_SCRATCH)/static/release/qmp-shell --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/qmp-shell.fish
+
 format:
 	swift-format format --in-place --recursive Sources Tests Benchmarks
 
 clean:
-	rm -rf .build .bench .build-fuzz
+	rm -rf .build .bench .build-fuzz $(RELEASE_SCRATCH)
