@@ -35,7 +35,7 @@ struct InteractiveShellTests {
         let session = try Session()
         let screen = try session.terminal.waitForText("(QEMU) ")
         #expect(screen.contains("Welcome to the QMP low-level shell!"))
-        #expect(screen.contains("Connected to QEMU \(try QEMUInstanceVersion.installed())"))
+        #expect(screen.contains("Connected to QEMU \(try QEMUInstance.installedVersion())"))
         session.terminal.send("\u{4}")
         #expect(try session.terminal.waitForExit() == 0)
     }

@@ -69,7 +69,7 @@ struct NonInteractiveTests {
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.lines.count == 3)
         #expect(try json(result.lines[1])["id"] == "mine", "a raw message keeps its own id")
-        let version = try QEMUInstanceVersion.installed()
+        let version = try QEMUInstance.installedVersion()
         #expect(try json(result.lines[2])["return"]?.stringValue?.hasPrefix(version) == true, "quotes are removed: \(result.lines[2])")
     }
 
@@ -123,7 +123,7 @@ struct NonInteractiveTests {
         let qemu = try QEMUInstance()
         let result = try ShellBinary.run(["-H", "-c", "info version", "-c", "info status", qemu.socketPath])
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.lines.first?.hasPrefix(try QEMUInstanceVersion.installed()) == true)
+        #expect(result.lines.first?.hasPrefix(try QEMUInstance.installedVersion()) == true)
         #expect(result.standardOutput.contains("VM status: running"))
     }
 
@@ -178,22 +178,5 @@ struct NonInteractiveTests {
         #expect(entries.allSatisfy { $0["time"]?.stringValue?.hasSuffix("Z") == true })
         let attributes = try FileManager.default.attributesOfItem(atPath: log)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-    }
-}
-
-/// The installed QEMU's version, for comparing with what the shell prints.
-enum QEMUInstanceVersion {
-    static func installed() throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: QEMUInstance.binary)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let words = output.split(whereSeparator: \.isWhitespace)
-        guard let index = words.firstIndex(of: "version"), index + 1 < words.count else { return "?" }
-        return String(words[index + 1])
     }
 }

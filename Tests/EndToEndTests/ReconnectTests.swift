@@ -22,7 +22,7 @@ struct ReconnectTests {
         terminal.send("query-status\r")
         try terminal.waitForText("not connected: reconnecting to \(path)")
         let second = try QEMUInstance(socketPath: path)
-        try terminal.waitForText("reconnected to QEMU \(try QEMUInstanceVersion.installed()) at \(path)")
+        try terminal.waitForText("reconnected to QEMU \(try QEMUInstance.installedVersion()) at \(path)")
         terminal.send("query-status\r")
         try terminal.waitForText(#""status":"running""#)
         // Events of the new connection are shown too.

@@ -37,6 +37,25 @@ public final class QEMUInstance: @unchecked Sendable {
         }
     }
 
+    /// The version `qemu-system-x86_64 --version` reports, e.g. "7.2.22", to compare with what
+    /// the greeting and the shell say.
+    public static func installedVersion() throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        // "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"
+        let words = output.split(whereSeparator: \.isWhitespace)
+        guard let index = words.firstIndex(of: "version"), index + 1 < words.count else {
+            throw FakeServerError("unexpected --version output: \(output)")
+        }
+        return String(words[index + 1])
+    }
+
     /// QEMU's process id.
     public var pid: Int32 { process.processIdentifier }
 
