@@ -63,7 +63,8 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport"]),
-        .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell"]),
+        // The schema tests fetch the installed QEMU's schema, hence the test support.
+        .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
         // Runs the built `qmp-shell` as a user would: -c, -f, pipes, and a real pseudo-terminal.
         .testTarget(name: "EndToEndTests", dependencies: ["QMP", "QMPTestSupport"]),
     ],

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import QMP
+
+/// Schemas kept on disk, one file per QEMU build, so that the next start does not fetch the
+/// schema again: `$XDG_CACHE_HOME/qmp-shell/` (by default `~/.cache/qmp-shell/`).
+///
+/// A build is known by its version, package string and target (`query-target`): the package
+/// string alone does not tell `qemu-system-x86_64` from `qemu-system-aarch64` of one package. A
+/// package string ending in `-dirty` (a build from a modified git tree, whose schema can change
+/// without any of these changing) is never cached.
+///
+/// Files are private (0700 directory, 0600 files) and written whole (a new file renamed over
+/// the old). A cache that cannot be read, written or parsed is ignored: the schema is fetched.
+public struct SchemaCache: Sendable {
+    /// What identifies one QEMU build's schema.
+    public struct Key: Sendable, Hashable {
+        public var version: String
+        public var package: String
+        public var target: String
+
+        public init(version: String, package: String, target: String) {
+            self.version = version
+            self.package = package
+            self.target = target
+        }
+
+        /// Whether a schema of this build may be cached at all.
+        public var isCacheable: Bool { !package.trimmingWhitespace().hasSuffix("-dirty") }
+
+        /// `schema-7.2.22-x86_64-1f2e3d4c5b6a7980.json`: readable parts, and a hash of the
+        /// package string (which has spaces and any characters).
+        var fileName: String {
+            func safe(_ text: String) -> String {
+                String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_") ? $0 : "-" })
+            }
+            return "schema-\(safe(version))-\(safe(target))-\(Self.fnv1a(package)).json"
+        }
+
+        static func fnv1a(_ text: String) -> String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in text.utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x100_0000_01b3
+            }
+            let digits = String(hash, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+    }
+
+    /// The directory the files go in.
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The cache in `$XDG_CACHE_HOME/qmp-shell`, or `$HOME/.cache/qmp-shell`; `nil` without either.
+    public static func standard() -> SchemaCache? {
+        func variable(_ name: String) -> String? {
+            guard let value = getenv(name) else { return nil }
+            let text = String(cString: value)
+            return text.isEmpty ? nil : text
+        }
+        // The XDG specification ignores relative paths.
+        if let base = variable("XDG_CACHE_HOME"), base.hasPrefix("/") { return SchemaCache(directory: base + "/qmp-shell") }
+        if let home = variable("HOME") { return SchemaCache(directory: home + "/.cache/qmp-shell") }
+        return nil
+    }
+
+    /// The path of the file for `key`.
+    public func path(for key: Key) -> String { directory + "/" + key.fileName }
+
+    /// The schema stored for `key` (the `return` value of `query-qmp-schema`), or `nil` if there
+    /// is none or it cannot be read.
+    public func load(_ key: Key) -> JSONValue? {
+        guard key.isCacheable, let bytes = Self.readFile(path(for: key)),
+            let stored = try? JSONParser.parse(bytes), stored["qemu"]?.stringValue == key.version,
+            stored["package"]?.stringValue == key.package, stored["target"]?.stringValue == key.target,
+            let schema = stored["schema"], schema.arrayValue != nil
+        else { return nil }
+        return schema
+    }
+
+    /// Stores `schema` for `key`; returns whether it was written (a failure is not an error).
+    @discardableResult
+    public func save(_ schema: JSONValue, for key: Key) -> Bool {
+        guard key.isCacheable, Self.makeDirectories(directory) else { return false }
+        let stored: JSONValue = [
+            "qemu": .string(key.version), "package": .string(key.package), "target": .string(key.target),
+            "schema": schema,
+        ]
+        var bytes: [UInt8] = []
+        stored.write(to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        let final = path(for: key)
+        let temporary = final + ".\(getpid()).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return false }
+        let written = bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
+        close(descriptor)
+        guard written, rename(temporary, final) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+
+    // MARK: - Files
+
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                bytes += chunk[..<count]
+            } else if count == 0 {
+                return bytes
+            } else if errno != EINTR {
+                return nil
+            }
+        }
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let count = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if count > 0 {
+                offset += count
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `mkdir -p` with mode 0700 for what it creates.
+    private static func makeDirectories(_ path: String) -> Bool {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,111 @@
+import QMP
+import Synchronization
+
+/// The schema of the connected QEMU, and its device catalog, for the completer and the runner.
+///
+/// It is loaded once per connection: from the ``SchemaCache`` when the build's schema is there,
+/// otherwise with `query-qmp-schema` (then cached). The completer reads ``current`` and never
+/// waits; the runner awaits ``schema()`` before the first line that needs it. A new connection
+/// (after `--reconnect`) loads its own. A server without `query-qmp-schema` (the guest agent, a
+/// very old QEMU) simply has no schema.
+public final class SchemaStore: Sendable {
+    /// How the schema of the current connection was obtained, for tests and the benchmark.
+    public enum Origin: Sendable, Equatable {
+        case cache
+        case server
+    }
+
+    private struct State {
+        /// The connection the rest is about.
+        var client: QMPClient?
+        var loading: Task<QMPSchema?, Never>?
+        var schema: QMPSchema?
+        var origin: Origin?
+        var devices: DeviceCatalog?
+    }
+
+    private let link: ServerLink
+    private let cache: SchemaCache?
+    private let state = Mutex(State())
+
+    /// A store for the connections of `link`, caching schemas in `cache` (none: always fetch).
+    public init(link: ServerLink, cache: SchemaCache?) {
+        self.link = link
+        self.cache = cache
+    }
+
+    /// The schema of the current connection if it is loaded. Never waits.
+    public var current: QMPSchema? {
+        guard let client = link.client else { return nil }
+        return state.withLock { $0.client === client ? $0.schema : nil }
+    }
+
+    /// Where the current schema came from, once loaded.
+    public var origin: Origin? {
+        guard let client = link.client else { return nil }
+        return state.withLock { $0.client === client ? $0.origin : nil }
+    }
+
+    /// The device catalog of the current connection.
+    public var devices: DeviceCatalog? {
+        guard let client = link.client else { return nil }
+        return state.withLock { state in
+            if state.client !== client { reset(&state, for: client) }
+            return state.devices
+        }
+    }
+
+    /// Starts loading the current connection's schema unless it is loaded or loading.
+    public func startLoading() {
+        _ = loadingTask()
+    }
+
+    /// The current connection's schema, loading it first if needed; `nil` without a connection
+    /// or if the server has none.
+    public func schema() async -> QMPSchema? {
+        guard let task = loadingTask() else { return nil }
+        return await task.value
+    }
+
+    private func loadingTask() -> Task<QMPSchema?, Never>? {
+        guard let client = link.client else { return nil }
+        return state.withLock { state in
+            if state.client !== client { reset(&state, for: client) }
+            if let loading = state.loading { return loading }
+            let task = Task { [cache] () -> QMPSchema? in
+                let loaded = await Self.load(from: client, cache: cache)
+                self.state.withLock { state in
+                    guard state.client === client else { return }
+                    state.schema = loaded?.schema
+                    state.origin = loaded?.origin
+                    // Before negotiation (-N) every command fails: try again on the next line.
+                    if loaded == nil && !client.configuration.negotiate { state.loading = nil }
+                }
+                return loaded?.schema
+            }
+            state.loading = task
+            return task
+        }
+    }
+
+    private func reset(_ state: inout State, for client: QMPClient) {
+        state = State(client: client, devices: DeviceCatalog(client: client))
+    }
+
+    /// Loads the schema of `client`'s server: from `cache` if its build's schema is there,
+    /// otherwise from the server (and then into the cache).
+    static func load(from client: QMPClient, cache: SchemaCache?) async -> (schema: QMPSchema, origin: Origin)? {
+        guard client.configuration.mode == .qmp, let greeting = client.greeting else { return nil }
+        // Before negotiation (-N) this fails like every command: no schema yet.
+        guard let target = (try? await client.execute("query-target"))?["arch"]?.stringValue else { return nil }
+        let key = SchemaCache.Key(version: greeting.version, package: greeting.package, target: target)
+        if let stored = cache?.load(key), let schema = try? QMPSchema(introspection: stored) {
+            return (schema, .cache)
+        }
+        guard let introspection = try? await client.execute("query-qmp-schema"),
+            let schema = try? QMPSchema(introspection: introspection)
+        else { return nil }
+        cache?.save(introspection, for: key)
+        return (schema, .server)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+@testable import QMPShell
+
+/// The schema cache: one private file per QEMU build; anything wrong with it means "fetch".
+@Suite struct SchemaCacheTests {
+    let key = SchemaCache.Key(version: "7.2.22", package: "Debian 1:7.2+dfsg-7", target: "x86_64")
+    let schema: JSONValue = [["name": "0", "meta-type": "object", "members": []]]
+
+    @Test func aSavedSchemaLoadsBackFromAPrivateFile() throws {
+        let home = try TemporaryDirectory()
+        let cache = SchemaCache(directory: home.file("cache/qmp-shell"))
+        #expect(cache.load(key) == nil)
+        #expect(cache.save(schema, for: key))
+        #expect(cache.load(key) == schema)
+        let path = cache.path(for: key)
+        #expect(path.hasPrefix(home.file("cache/qmp-shell/schema-7.2.22-x86_64-")))
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        #expect(try FileManager.default.attributesOfItem(atPath: cache.directory)[.posixPermissions] as? Int == 0o700)
+        // Another build of the same version is another file.
+        for other in [
+            SchemaCache.Key(version: "7.2.22", package: "Debian 1:7.2+dfsg-8", target: "x86_64"),
+            SchemaCache.Key(version: "7.2.22", package: "Debian 1:7.2+dfsg-7", target: "aarch64"),
+            SchemaCache.Key(version: "8.0.0", package: "Debian 1:7.2+dfsg-7", target: "x86_64"),
+        ] {
+            #expect(cache.load(other) == nil)
+        }
+    }
+
+    @Test(arguments: ["", "not json", #"{"qemu": "7.2.22"}"#, #"[1, 2]"#])
+    func aCorruptFileIsNoSchema(contents: String) throws {
+        let home = try TemporaryDirectory()
+        let cache = SchemaCache(directory: home.path)
+        try contents.write(toFile: cache.path(for: key), atomically: true, encoding: .utf8)
+        #expect(cache.load(key) == nil)
+        // Saving again repairs it.
+        #expect(cache.save(schema, for: key))
+        #expect(cache.load(key) == schema)
+    }
+
+    @Test func aFileForAnotherBuildUnderTheSameNameIsNoSchema() throws {
+        let home = try TemporaryDirectory()
+        let cache = SchemaCache(directory: home.path)
+        let stored: JSONValue = ["qemu": "7.2.22", "package": "something else", "target": "x86_64", "schema": schema]
+        try stored.serialized().write(toFile: cache.path(for: key), atomically: true, encoding: .utf8)
+        #expect(cache.load(key) == nil)
+    }
+
+    @Test func aCacheThatCannotBeWrittenIsSkipped() throws {
+        let home = try TemporaryDirectory()
+        #expect(FileManager.default.createFile(atPath: home.file("file"), contents: nil))
+        let cache = SchemaCache(directory: home.file("file/qmp-shell"))
+        #expect(!cache.save(schema, for: key))
+        #expect(cache.load(key) == nil)
+    }
+
+    @Test func aBuildFromAModifiedGitTreeIsNeverCached() throws {
+        let home = try TemporaryDirectory()
+        let cache = SchemaCache(directory: home.path)
+        let dirty = SchemaCache.Key(version: "9.0.50", package: "v9.0.0-1234-gabcdef-dirty", target: "x86_64")
+        #expect(!dirty.isCacheable)
+        #expect(!cache.save(schema, for: dirty))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: home.path).isEmpty)
+    }
+}
