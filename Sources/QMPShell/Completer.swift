@@ -1,14 +1,16 @@
 import Synchronization
 
 /// Completes what the user types on Tab: command names (from `query-commands`, or HMP's `help`),
-/// directive names, and the actions of a transaction.
+/// directive names, the actions of a transaction, and file names for `.source`, `.add-fd` and
+/// `.getfd`.
 ///
-/// Argument names and values come from the schema in a later step; ``argumentCompleter`` is where
-/// that plugs in.
+/// Arguments (and event names for `.wait` and `.help`) come from an ``ArgumentCompleting``, the
+/// schema-aware ``SchemaCompleter``.
 public final class Completer: Sendable {
     /// Completes arguments of a command; the schema-aware completer implements it.
     public protocol ArgumentCompleting: Sendable {
-        /// Candidates for `word` (the text after the last space) of `command`'s arguments.
+        /// Candidates for `word` (the text after the last space) of `command`'s arguments, each
+        /// the whole word. `command` is also `.wait`, `.help` (event names) or `transaction(`.
         func complete(command: String, word: String, lineBeforeCursor: String) -> [String]
     }
 
@@ -60,7 +62,20 @@ public final class Completer: Sendable {
         let before = lineBeforeCursor.dropLast(word.count)
         let earlierWords = before.split(whereSeparator: \.isWhitespace).map(String.init)
         let candidates = candidates(for: word, after: earlierWords, lineBeforeCursor: lineBeforeCursor)
-        return CompletionResult(replacementLength: word.count, candidates: candidates)
+        return Self.shortened(CompletionResult(replacementLength: word.count, candidates: candidates))
+    }
+
+    /// Leaves out what every candidate keeps of the word up to its last `=`, `.` or `/`, so that
+    /// a list shows `ppm png` rather than `format=ppm format=png`, like a shell shows file names.
+    /// (A directive's leading dot stays.)
+    static func shortened(_ result: CompletionResult) -> CompletionResult {
+        guard result.candidates.count > 1, let first = result.candidates.first else { return result }
+        var fixed = first.prefix(result.replacementLength)
+        while let last = fixed.last, !"=./".contains(last) { fixed.removeLast() }
+        guard !fixed.isEmpty, fixed != ".", result.candidates.allSatisfy({ $0.hasPrefix(fixed) }) else { return result }
+        return CompletionResult(
+            replacementLength: result.replacementLength - fixed.count,
+            candidates: result.candidates.map { String($0.dropFirst(fixed.count)) })
     }
 
     private func candidates(for word: String, after earlierWords: [String], lineBeforeCursor: String) -> [String] {
@@ -75,14 +90,25 @@ public final class Completer: Sendable {
         if hmp {
             return first == "info" && earlierWords.count == 1 ? matching(known.infoTopics) : []
         }
-        if first == ".help" && earlierWords.count == 1 {
-            return matching(Directive.allCases.map(\.rawValue))
+        let completer = argumentCompleter.withLock { $0 }
+        func fromCompleter(_ command: String) -> [String] {
+            completer?.complete(command: command, word: word, lineBeforeCursor: lineBeforeCursor) ?? []
         }
-        if first == ".source" { return [] }
-        if first == "transaction(" && !word.contains("=") {
+        switch (first, earlierWords.count) {
+        case (".help", 1):
+            let names = Set(matching(Directive.allCases.map(\.rawValue) + known.commands) + fromCompleter(first))
+            return names.sorted()
+        case (".source", 1), (".add-fd", 1), (".getfd", 2):
+            return PathCompletion.candidates(for: word)
+        case (".wait", _):
+            return fromCompleter(first)
+        case ("transaction(", _):
+            let actions = fromCompleter(first)
+            if !actions.isEmpty || word.contains("=") { return actions }
             return matching(known.commands + [")"])
+        default:
+            guard !first.hasPrefix(".") else { return [] }
+            return fromCompleter(first)
         }
-        guard !first.hasPrefix("."), let completer = argumentCompleter.withLock({ $0 }) else { return [] }
-        return completer.complete(command: first, word: word, lineBeforeCursor: lineBeforeCursor)
     }
 }
