@@ -36,13 +36,20 @@ public final class CommandRunner: @unchecked Sendable {
     private var cpuIndex: Int?
     /// Scripts being run, innermost last, to refuse a `.source` cycle.
     private var sourceStack: [String] = []
+    /// The server's schema, which types and checks arguments and answers `.help COMMAND`; `nil`
+    /// for the shell's syntax rules alone (dry run, HMP, guest agent).
+    public let schema: SchemaStore?
 
     /// `link` has no server for `--dry-run`.
-    public init(link: ServerLink, configuration: ShellConfiguration, printer: EventPrinter, formatter: OutputFormatter) {
+    public init(
+        link: ServerLink, configuration: ShellConfiguration, printer: EventPrinter, formatter: OutputFormatter,
+        schema: SchemaStore? = nil
+    ) {
         self.link = link
         self.configuration = configuration
         self.printer = printer
         self.formatter = formatter
+        self.schema = schema
     }
 
     /// The client to use, `nil` in a dry run, or the outcome for a command while disconnected.
@@ -71,6 +78,7 @@ public final class CommandRunner: @unchecked Sendable {
         if configuration.hmp, !line.drop(while: \.isWhitespace).hasPrefix(".") {
             return await runHMP(line)
         }
+        let lineSchema = await prepareTyping(for: line)
         let parsed: [ParsedLine]
         do {
             parsed = try parser.parse(line)
@@ -80,12 +88,45 @@ public final class CommandRunner: @unchecked Sendable {
         for item in parsed {
             let outcome: LineOutcome
             switch item {
-            case .message(let message): outcome = await send(message)
+            case .message(let message):
+                if let lineSchema, configuration.schemaChecks, let command = message["execute"]?.stringValue,
+                    let problem = SchemaValidator(schema: lineSchema).problem(
+                        command: command, arguments: message["arguments"]?.objectValue ?? [:])
+                {
+                    return .failed(problem)
+                }
+                outcome = await send(message)
             case .directive(let name, let text): outcome = await runDirective(name, text)
             }
             if outcome != .success { return outcome }
         }
         return .success
+    }
+
+    /// Makes the parser type `line`'s arguments by the schema; returns the schema to check the
+    /// line's message with, or `nil` for the syntax rules and no check.
+    ///
+    /// The schema is awaited (loaded the first time) for a command with `key=value` arguments and
+    /// for the lines of a transaction. A command without arguments does not wait for it (QEMU
+    /// checks what is missing itself, and a script of plain commands never pays for the schema),
+    /// but is checked once the schema is there. Raw JSON lines, comments and directives are never
+    /// checked.
+    private func prepareTyping(for line: String) async -> QMPSchema? {
+        parser.valueTyping = ValueSyntax()
+        let text = line.drop(while: \.isWhitespace)
+        let inTransaction = parser.isInTransaction
+        guard let store = schema, let first = text.first, inTransaction || !"#{[.".contains(first) else { return nil }
+        let typed = SchemaValueTyping.typedValues(ofLine: line, inTransaction: inTransaction)
+        let needed = inTransaction || text.hasPrefix("transaction(") || !typed.isEmpty || store.current != nil
+        guard needed, let loaded = await store.schema() else { return nil }
+        var properties: [DeviceCatalog.Property] = []
+        if let driver = typed[.command("device_add")]?[["driver"]] {
+            properties = await store.devices?.properties(of: driver) ?? []
+        }
+        parser.valueTyping = SchemaValueTyping(
+            schema: loaded, checks: configuration.schemaChecks, line: line, inTransaction: inTransaction,
+            deviceProperties: properties)
+        return loaded
     }
 
     /// Sends a message (with file descriptors, for `.add-fd`/`.getfd`) and shows its reply (errors
@@ -161,15 +202,7 @@ public final class CommandRunner: @unchecked Sendable {
             printer.printDiagnostic(text + "\n")
             return .success
         case .help:
-            let topic = text.trimmingWhitespace()
-            if topic.isEmpty {
-                printer.printDiagnostic(Directive.overview)
-            } else if let named = Directive(rawValue: topic.hasPrefix(".") ? String(topic.dropFirst()) : topic) {
-                printer.printDiagnostic(named.usage + "\n")
-            } else {
-                return .failed(".help: no help for '\(topic)' (try .help for the directives)")
-            }
-            return .success
+            return await help(text.trimmingWhitespace())
         case .sleep:
             guard let seconds = Double(text.trimmingWhitespace()), seconds >= 0, seconds.isFinite else {
                 return .failed(".sleep: expected a number of seconds, got '\(text)'")
@@ -184,6 +217,56 @@ public final class CommandRunner: @unchecked Sendable {
             return await source(path)
         case .addFD, .getFD:
             return await passFile(directive, text)
+        }
+    }
+
+    /// `.help`, `.help .DIRECTIVE`, `.help COMMAND [tag=value ...]` or `.help EVENT`. A name that
+    /// is both a QMP command and a directive (`quit`, `getfd`) is the command; `.help .quit` is
+    /// the directive.
+    private func help(_ topic: String) async -> LineOutcome {
+        if topic.isEmpty {
+            printer.printDiagnostic(Directive.overview)
+            return .success
+        }
+        let parsed: DirectiveArguments
+        do {
+            parsed = try LineParser.parseArguments(topic, directive: "help", startColumn: 7)
+        } catch {
+            return .failed(".help: \(error.description)")
+        }
+        guard let name = parsed.words.first, parsed.words.count == 1 else {
+            return .failed(".help: expected one name, then tag=value words that pick union variants")
+        }
+        if name.hasPrefix("."), let directive = Directive(rawValue: String(name.dropFirst())) {
+            printer.printDiagnostic(directive.usage + "\n")
+            return .success
+        }
+        let loaded = link.hasServer && !configuration.hmp ? await schema?.schema() : nil
+        var selection = TypedValues()
+        for (path, value) in Self.flatten(parsed.arguments) { selection[path] = value }
+        if let loaded, var text = SchemaHelp(schema: loaded).text(for: name, selection: selection) {
+            if Directive(rawValue: name) != nil { text += "(.help .\(name) for the directive)\n" }
+            printer.printDiagnostic(text)
+            return .success
+        }
+        if let directive = Directive(rawValue: name) {
+            printer.printDiagnostic(directive.usage + "\n")
+            return .success
+        }
+        let known = Directive.allCases.map(\.rawValue) + (loaded.map { $0.commandNames + $0.eventNames } ?? [])
+        return .failed(
+            ".help: no command, event or directive '\(name)'" + Suggestion.clause(for: name, among: known)
+                + (loaded == nil ? " (without the server's schema, only directives have help)" : ""))
+    }
+
+    /// The leaves of `object` by key path, as text: what `key=value` words said.
+    private static func flatten(_ object: JSONObject, path: [String] = []) -> [([String], String)] {
+        object.flatMap { member -> [([String], String)] in
+            switch member.value {
+            case .object(let nested): return flatten(nested, path: path + [member.key])
+            case .string(let text): return [(path + [member.key], text)]
+            default: return [(path + [member.key], member.value.serialized())]
+            }
         }
     }
 

@@ -7,7 +7,9 @@ public enum Directive: String, CaseIterable, Sendable {
     /// One line of usage, for `.help`.
     public var usage: String {
         switch self {
-        case .help: return ".help [DIRECTIVE]               this list, or one directive's usage"
+        case .help:
+            return ".help [NAME [tag=value ...]]     this list, or the usage of a directive (.NAME),\n"
+                + "                                the arguments of a command or the data of an event"
         case .quit: return ".quit                           leave the shell"
         case .echo: return ".echo TEXT                      print TEXT (to standard error in scripts)"
         case .wait:

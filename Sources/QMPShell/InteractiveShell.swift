@@ -54,6 +54,8 @@ public final class InteractiveShell {
     private let running: RunningLine
     private let recorder: ScriptRecorder?
 
+    /// The runner's schema store, if any, is loaded for each connection just after the prompt
+    /// appears, so Tab can complete arguments.
     public init(
         connector: Connector, runner: CommandRunner, editor: LineEditor, completer: Completer,
         formatter: OutputFormatter, banner: String, running: RunningLine, recorder: ScriptRecorder? = nil
@@ -80,9 +82,10 @@ public final class InteractiveShell {
         let completer = self.completer
         let editor = self.editor
         let formatter = self.formatter
+        let schema = runner.schema
         let supervising = Task {
             await InteractiveShell.supervise(
-                link: link, printer: printer, connector: connector, completer: completer,
+                link: link, printer: printer, connector: connector, completer: completer, schema: schema,
                 hmp: hmp, editor: editor, formatter: formatter, lost: connectionLost)
         }
         defer { supervising.cancel() }
@@ -118,15 +121,18 @@ public final class InteractiveShell {
         }
     }
 
-    /// For each connection: shows its events, learns its command names, and when it ends, either
-    /// reconnects (saying so above the prompt) or ends the shell.
+    /// For each connection: shows its events, learns its command names and schema, and when it
+    /// ends, either reconnects (saying so above the prompt) or ends the shell.
     private static func supervise(
-        link: ServerLink, printer: EventPrinter, connector: Connector, completer: Completer,
+        link: ServerLink, printer: EventPrinter, connector: Connector, completer: Completer, schema: SchemaStore?,
         hmp: Bool, editor: LineEditor, formatter: OutputFormatter, lost: LostFlag
     ) async {
         while let client = link.client, !Task.isCancelled {
             let printing = Task { await printer.run() }
-            let learning = Task { await learnCommandNames(client: client, completer: completer, hmp: hmp) }
+            let learning = Task {
+                await learnCommandNames(client: client, completer: completer, hmp: hmp)
+                schema?.startLoading()
+            }
             let cause = await client.waitUntilDisconnected()
             learning.cancel()
             await printing.value

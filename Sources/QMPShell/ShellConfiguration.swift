@@ -18,6 +18,9 @@ public struct ShellConfiguration: Sendable {
     public var historyFile: String?
     /// Queue size for events waiting to be shown; beyond it the oldest are dropped and counted.
     public var eventQueueCapacity = 10_000
+    /// Refuse, before sending, a line whose arguments do not fit the schema (unknown or missing
+    /// arguments, values of the wrong type); off with `--no-schema-check`.
+    public var schemaChecks = true
 
     public init() {}
 }

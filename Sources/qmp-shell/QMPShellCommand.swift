@@ -47,6 +47,9 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "With -c/-f: print the JSON each line would send; connect to nothing.")
     var dryRun = false
 
+    @Flag(help: "Do not refuse lines whose arguments do not fit the server's schema (values are still typed by it).")
+    var noSchemaCheck = false
+
     @Option(name: .customLong("event"), help: ArgumentHelp("Show only events named NAME (repeatable).", valueName: "NAME"))
     var events: [String] = []
 

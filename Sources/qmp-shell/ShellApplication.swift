@@ -91,17 +91,21 @@ struct ShellApplication {
         }
         let (client, listener) = connected
         let link = ServerLink(client: client, listener: listener)
+        // HMP lines and the guest agent have no QMP schema.
+        let schema = configuration.hmp || command.guestAgent ? nil : SchemaStore(link: link, cache: SchemaCache.standard())
 
         let status: Int32
         if command.watch {
             status = await runWatch(client: client, listener: listener, output: output, formatter: formatter)
         } else if interactive {
             status = await runInteractive(
-                link: link, connector: connector, configuration: configuration, formatter: formatter, diagnostics: diagnostics)
+                link: link, connector: connector, configuration: configuration, formatter: formatter,
+                diagnostics: diagnostics, schema: schema)
         } else {
             let printer = EventPrinter(link: link, output: output, formatter: formatter)
             let printing = Task { await printer.run() }
-            let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
+            let runner = CommandRunner(
+                link: link, configuration: configuration, printer: printer, formatter: formatter, schema: schema)
             status = await runNonInteractive(runner, output: output)
             printer.flush()
             printing.cancel()
@@ -129,9 +133,10 @@ struct ShellApplication {
 
     private func runInteractive(
         link: ServerLink, connector: Connector, configuration: ShellConfiguration, formatter: OutputFormatter,
-        diagnostics: DiagnosticSink
+        diagnostics: DiagnosticSink, schema: SchemaStore?
     ) async -> Int32 {
         let completer = Completer(hmp: configuration.hmp)
+        if let schema { completer.setArgumentCompleter(SchemaCompleter(store: schema)) }
         let running = RunningLine()
         let editor: LineEditor
         do {
@@ -146,7 +151,8 @@ struct ShellApplication {
         let output = EditorOutput(editor: editor)
         diagnostics.redirect(to: output)
         let printer = EventPrinter(link: link, output: output, formatter: formatter)
-        let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
+        let runner = CommandRunner(
+            link: link, configuration: configuration, printer: printer, formatter: formatter, schema: schema)
         let banner: String
         if command.guestAgent {
             banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(connector.place)\n\n"
@@ -179,6 +185,7 @@ struct ShellApplication {
         configuration.hmp = command.hmp
         configuration.dryRun = command.dryRun
         configuration.keepGoing = command.keepGoing
+        configuration.schemaChecks = !command.noSchemaCheck
         configuration.eventNames = Set(command.events)
         let colorTerminal = isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"
