@@ -72,10 +72,14 @@ public final class Completer: Sendable {
         guard result.candidates.count > 1, let first = result.candidates.first else { return result }
         var fixed = first.prefix(result.replacementLength)
         while let last = fixed.last, !"=./".contains(last) { fixed.removeLast() }
-        guard !fixed.isEmpty, fixed != ".", result.candidates.allSatisfy({ $0.hasPrefix(fixed) }) else { return result }
+        // A directory can bring thousands of candidates: compare and cut as bytes (`fixed` ends at
+        // an ASCII character, so the cut is between characters).
+        let prefix = String(fixed)
+        let bytes = prefix.utf8.count
+        guard !prefix.isEmpty, prefix != ".", result.candidates.allSatisfy({ $0.hasPrefix(prefix) }) else { return result }
         return CompletionResult(
             replacementLength: result.replacementLength - fixed.count,
-            candidates: result.candidates.map { String($0.dropFirst(fixed.count)) })
+            candidates: result.candidates.map { String(Substring($0.utf8.dropFirst(bytes))) })
     }
 
     private func candidates(for word: String, after earlierWords: [String], lineBeforeCursor: String) -> [String] {

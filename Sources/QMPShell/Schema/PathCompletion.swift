@@ -27,25 +27,31 @@ public enum PathCompletion {
         let directory = directoryPart.isEmpty ? "." : String(directoryPart)
         guard let stream = opendir(directory) else { return [] }
         defer { closedir(stream) }
+        let prefixBytes = Array(namePrefix.utf8)
+        let showHidden = prefixBytes.first == UInt8(ascii: ".")
         var candidates: [String] = []
         var read = 0
         while read < entryLimit, let entry = readdir(stream) {
             read += 1
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+            // Compare the raw name first: most entries of a large directory do not match.
+            let matches = withUnsafeBytes(of: &entry.pointee.d_name) { bytes in
+                bytes.count > prefixBytes.count && bytes.starts(with: prefixBytes)
+                    && (showHidden || bytes[0] != UInt8(ascii: "."))
+            }
+            guard matches else { continue }
+            let name = withUnsafeBytes(of: &entry.pointee.d_name) { bytes in
                 String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            guard name != ".", name != "..", name.hasPrefix(namePrefix),
-                !name.hasPrefix(".") || namePrefix.hasPrefix(".")
-            else { continue }
+            guard name != ".", name != ".." else { continue }
             let isDirectory: Bool
             switch Int32(entry.pointee.d_type) {
             case Int32(DT_DIR): isDirectory = true
             case Int32(DT_LNK), Int32(DT_UNKNOWN):
                 var status = stat()
-                isDirectory = stat(directory + "/" + name, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
+                isDirectory = fstatat(dirfd(stream), name, &status, 0) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
             default: isDirectory = false
             }
-            let quoted = name.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "#" })
+            let quoted = name.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "#") }
             let shown = quoted ? "\"" + name.replacingQuotes() + "\"" : name
             candidates.append(directoryPart + shown + (isDirectory ? "/" : " "))
         }
