@@ -8,7 +8,7 @@ public enum Directive: String, CaseIterable, Sendable {
     public var usage: String {
         switch self {
         case .help:
-            return ".help [NAME [tag=value ...]]     this list, or the usage of a directive (.NAME),\n"
+            return ".help [NAME [tag=value ...]]    this list, or the usage of a directive (.NAME),\n"
                 + "                                the arguments of a command or the data of an event"
         case .quit: return ".quit                           leave the shell"
         case .echo: return ".echo TEXT                      print TEXT (to standard error in scripts)"
