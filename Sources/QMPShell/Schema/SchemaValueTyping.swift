@@ -143,25 +143,30 @@ public struct SchemaValueTyping: ValueTyping {
     }
 
     /// A `device_add` property the schema does not declare, typed by the property's QOM type
-    /// when the driver's properties are known: integers and booleans as such, names and
-    /// enumerations (`drive`, `chr`, `OnOffAuto`...) as strings.
+    /// when the driver's properties are known: integers as integers, booleans as booleans (`on`
+    /// and `off` too, as `device-list-properties` describes them), names and enumerations
+    /// (`drive`, `chr`, `OnOffAuto`...) as strings. What does not fit goes as a string for QEMU's
+    /// own parser to judge, never refused: some integer properties take text (`addr=06.0`, a PCI
+    /// slot and function, is an `int32`).
     private func devicePropertyValue(of argument: ArgumentToken) throws(LineParseError) -> JSONValue {
         guard argument.keyPath.count == 1, let type = deviceProperties[argument.key] else {
             return try ValueSyntax.value(of: argument)
         }
-        let builtin: SchemaType.Builtin
+        let text = argument.text
         switch type {
-        case "bool": builtin = .boolean
-        case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "size", "int", "uint": builtin = .int
-        case "float", "double", "number": return try ValueSyntax.value(of: argument)
-        default: return .string(argument.text)
+        case "bool":
+            switch text.lowercased() {
+            case "true", "on", "yes": return .bool(true)
+            case "false", "off", "no": return .bool(false)
+            default: return .string(text)
+            }
+        case "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "size", "int", "uint":
+            return Self.scalar(text, as: .int) ?? .string(text)
+        case "float", "double", "number":
+            return try ValueSyntax.value(of: argument)
+        default:
+            return .string(text)
         }
-        if let value = Self.scalar(argument.text, as: builtin) { return value }
-        guard checks else { return try ValueSyntax.value(of: argument) }
-        let expected = builtin == .boolean ? "true or false (bool)" : "an integer (\(type))"
-        throw LineParseError(
-            column: argument.valueColumn,
-            message: "'\(argument.key)' expects \(expected), got '\(argument.text)'" + Self.sizeHint(argument.text))
     }
 
     /// A hint for a size written with a unit, which QMP does not take: ` (QMP takes a plain
