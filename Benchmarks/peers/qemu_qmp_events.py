@@ -16,21 +16,8 @@ import time
 from qemu.qmp import QMPClient
 
 
-class LineEndingQMPClient(QMPClient):
-    """qemu.qmp's client, ending each *sent* message with a newline.
-
-    qemu.qmp sends messages without a line ending (QEMU's parser does not need one), but the
-    bench's FakeQMPServer reads line by line. Only the two messages we send (qmp_capabilities and
-    x-flood) go through here; receiving, which is what is measured, is qemu.qmp's own code.
-    """
-
-    def _do_send(self, msg) -> None:
-        super()._do_send(msg)
-        self._writer.write(b"\n")
-
-
 async def measure(socket_path: str, count: int) -> dict:
-    qmp = LineEndingQMPClient("bench")
+    qmp = QMPClient("bench")
     await qmp.connect(socket_path)
     received = 0
     try:

@@ -108,15 +108,16 @@ public final class FakeQMPConnection: @unchecked Sendable {
         reply(to: negotiation, with: [:])
     }
 
-    /// Reads the next message the client sent, or `nil` at end of stream or after `timeout`.
+    /// Reads the next message the client sent, or `nil` at end of stream, after `timeout`, or if
+    /// the message is not a JSON object.
+    ///
+    /// Messages are split as QEMU splits them (its JSON streamer counts brackets outside strings),
+    /// not by line: clients such as Python's qemu.qmp send no newline after a message.
     public func readMessage(timeout: Duration = .seconds(30)) -> JSONObject? {
         let deadline = ContinuousClock.now + timeout
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
-                let line = buffer[..<newline].filter { $0 != 0x20 && $0 != 0xFF && $0 != 0x0D }
-                buffer.removeSubrange(...newline)
-                if line.isEmpty { continue }
-                return (try? JSONParser.parse(line))?.objectValue
+            if let value = takeValue() {
+                return (try? JSONParser.parse(value))?.objectValue
             }
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
@@ -129,6 +130,67 @@ public final class FakeQMPConnection: @unchecked Sendable {
             if count <= 0 { return nil }
             buffer.append(contentsOf: chunk[..<count])
         }
+    }
+
+    /// Takes the next complete JSON value off the front of ``buffer``, or returns `nil` (keeping
+    /// the partial value) if it has not all arrived.
+    ///
+    /// Like QEMU's streamer: whitespace and 0xFF bytes between values are skipped; an object or
+    /// array ends where its brackets balance, counting only brackets outside strings; a 0xFF
+    /// outside a string drops the partial value (QEMU resets its parser on it). Anything else at
+    /// the top level (a bare scalar, garbage) runs to the end of its line.
+    private func takeValue() -> [UInt8]? {
+        var start = 0
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var index = 0
+        defer { buffer.removeSubrange(..<start) }
+        while index < buffer.count {
+            let byte = buffer[index]
+            if depth == 0 {
+                switch byte {
+                case 0x20, 0x09, 0x0D, 0x0A, 0xFF:
+                    start = index + 1
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth = 1
+                default:
+                    guard let newline = buffer[index...].firstIndex(of: 0x0A) else { return nil }
+                    let value = Array(buffer[index..<newline])
+                    start = newline + 1
+                    return value
+                }
+            } else if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: "\""):
+                    inString = true
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 {
+                        let value = Array(buffer[start...index])
+                        start = index + 1
+                        return value
+                    }
+                case 0xFF:
+                    depth = 0
+                    start = index + 1
+                default:
+                    break
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Reads the next message and checks it executes `command`.
