@@ -58,10 +58,10 @@ public struct EventWatcher {
                 output.diagnostic("qmp-shell: \(dropped) events were dropped: they arrived faster than they could be written\n")
             }
             if !events.isEmpty {
-                var text = ""
-                text.reserveCapacity(events.count * 160)
-                for event in events { append(event, to: &text) }
-                output.result(text)
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(events.count * 160)
+                for event in events { append(event, to: &bytes) }
+                output.result(String(decoding: bytes, as: UTF8.self))
                 printed += events.count
             }
             if let count, printed >= count { return .countReached }
@@ -69,20 +69,23 @@ public struct EventWatcher {
         }
     }
 
-    private func append(_ event: QMPEvent, to text: inout String) {
+    /// Appends `event`'s line to `bytes` (serialized straight into the batch's buffer: no string
+    /// per event).
+    private func append(_ event: QMPEvent, to bytes: inout [UInt8]) {
+        let layout: JSONValue.Layout = pretty ? .pretty : .compact
         switch style {
         case .json:
-            text += event.message.serialized(pretty ? .pretty : .compact)
+            JSONValue.object(event.message).write(to: &bytes, layout: layout)
         case .readable:
-            text += Self.localTime(event.timestamp)
-            text += " "
-            text += event.name
+            bytes.append(contentsOf: Self.localTime(event.timestamp).utf8)
+            bytes.append(UInt8(ascii: " "))
+            bytes.append(contentsOf: event.name.utf8)
             if !event.data.isEmpty {
-                text += " "
-                text += event.data.serialized(pretty ? .pretty : .compact)
+                bytes.append(UInt8(ascii: " "))
+                JSONValue.object(event.data).write(to: &bytes, layout: layout)
             }
         }
-        text += "\n"
+        bytes.append(UInt8(ascii: "\n"))
     }
 
     /// The event's time (or now, when QEMU sent -1) as local `HH:MM:SS.mmm`.
