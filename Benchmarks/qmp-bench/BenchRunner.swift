@@ -11,10 +11,10 @@ enum BenchRunner {
         for benchmark in selected {
             context.log("\n[\(benchmark.id)]")
             do {
-                comparisons.append(try await benchmark.run(in: context))
+                comparisons.append(contentsOf: try await benchmark.run(in: context))
             } catch {
                 context.log("  failed: \(error)")
-                var failed = Comparison(name: benchmark.id, peer: "-", metric: .seconds, goal: 1)
+                var failed = Comparison(name: benchmark.id, peer: "-", metric: .seconds, goal: nil)
                 failed.failure = "\(error)"
                 comparisons.append(failed)
             }

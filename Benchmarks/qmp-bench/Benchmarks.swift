@@ -4,10 +4,14 @@
 /// (a ``EventFloodServer``-like fake, a `QEMUInstance`...), calls ``BenchContext/compare(_:peer:metric:goal:ours:theirs:)``
 /// with one closure per side, and tears the fixture down; list it here. Whole programs (ours from
 /// ``BenchContext/productsDirectory``, Python peers through ``BenchContext/runPythonPeer(_:_:timeout:)``
-/// or ``Subprocess/run(_:_:input:environment:timeout:)``) give wall time and exact peak RSS through
+/// or ``Subprocess/run(_:_:input:environment:timeout:keepOutput:)``) give wall time and exact peak RSS through
 /// ``SubprocessResult``; a peer script goes in `Benchmarks/peers` and prints one JSON line.
 enum Benchmarks {
     static let all: [any Benchmark] = [
-        EventThroughputBenchmark()
+        EventThroughputBenchmark(),
+        StartupBenchmark(),
+        ReplayBenchmark(),
+        WatchBenchmark(),
+        WatchMemoryBenchmark(),
     ]
 }

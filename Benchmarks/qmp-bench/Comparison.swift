@@ -5,8 +5,9 @@ struct Comparison: Sendable {
     /// Who we are compared with, e.g. "qemu.qmp".
     let peer: String
     let metric: Metric
-    /// How many times better than the peer we mean to be (the ratio must reach it).
-    let goal: Double
+    /// How many times better than the peer we mean to be (the ratio must reach it); `nil` for a
+    /// row that only informs.
+    let goal: Double?
     var ours = Samples()
     var theirs = Samples()
     /// Anything a reader of the table should know (dropped events, versions...).
@@ -14,11 +15,16 @@ struct Comparison: Sendable {
     /// Why the comparison could not run, if it could not (missing peer, no QEMU...).
     var failure: String?
 
-    init(name: String, peer: String, metric: Metric, goal: Double) {
+    init(
+        name: String, peer: String, metric: Metric, goal: Double?, ours: Samples = Samples(),
+        theirs: Samples = Samples()
+    ) {
         self.name = name
         self.peer = peer
         self.metric = metric
         self.goal = goal
+        self.ours = ours
+        self.theirs = theirs
     }
 
     /// How many times better we are than the peer, comparing medians; `nil` if not measured.
@@ -27,5 +33,9 @@ struct Comparison: Sendable {
         return metric.ratio(ours: ours.median, theirs: theirs.median)
     }
 
-    var goalMet: Bool? { ratio.map { $0 >= goal } }
+    /// Whether the ratio reaches the goal; `nil` when not measured or there is no goal.
+    var goalMet: Bool? {
+        guard let ratio, let goal else { return nil }
+        return ratio >= goal
+    }
 }

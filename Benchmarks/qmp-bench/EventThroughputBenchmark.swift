@@ -10,7 +10,7 @@ struct EventThroughputBenchmark: Benchmark {
     let id = "events"
     let eventCount = 200_000
 
-    func run(in context: BenchContext) async throws -> Comparison {
+    func run(in context: BenchContext) async throws -> [Comparison] {
         let server = try EventFloodServer(count: eventCount)
         defer { server.stop() }
         var dropped = 0
@@ -35,7 +35,7 @@ struct EventThroughputBenchmark: Benchmark {
         comparison.notes.append(
             "\(Format.grouped(Double(eventCount))) events per run against the same in-process fake server; "
                 + "our listener dropped \(dropped) over all runs; peer: \(peer)")
-        return comparison
+        return [comparison]
     }
 
     /// One run of our client; returns events per second and how many the listener dropped.

@@ -7,7 +7,8 @@ import Foundation
 
 /// Feeds a child's standard input and drains its standard output and error on a thread of its
 /// own, until both outputs close; kills the child (SIGKILL) if it is still running at `deadline`,
-/// whether or not its outputs are still open.
+/// whether or not its outputs are still open. Standard output is kept whole, or only counted
+/// (bytes and lines) for children that print more than is worth keeping.
 final class PipePump: @unchecked Sendable {
     // Set before `start()` and read after `finish()` has waited for the thread: no overlap.
     private let pid: pid_t
@@ -16,15 +17,20 @@ final class PipePump: @unchecked Sendable {
     private let stdout: Int32
     private let stderr: Int32
     private let deadline: ContinuousClock.Instant
+    private let keepOutput: Bool
     private var output: [UInt8] = []
+    private var outputBytes = 0
+    private var outputLines = 0
     private var errors: [UInt8] = []
     private var timedOut = false
     private let done = DispatchSemaphore(value: 0)
     private let ended = DispatchSemaphore(value: 0)
 
     init(
-        pid: pid_t, input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32, deadline: ContinuousClock.Instant
+        pid: pid_t, input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32, deadline: ContinuousClock.Instant,
+        keepOutput: Bool = true
     ) {
+        self.keepOutput = keepOutput
         self.pid = pid
         self.input = input
         self.stdin = stdin
@@ -42,11 +48,12 @@ final class PipePump: @unchecked Sendable {
     }
 
     /// Tells the pump the child has been reaped (so there is nothing left to kill), waits until
-    /// both outputs have closed and returns what came out.
-    func finish() -> (output: [UInt8], errors: [UInt8], timedOut: Bool) {
+    /// both outputs have closed and returns what came out: standard output (empty unless kept),
+    /// its size in bytes and in newlines, and standard error.
+    func finish() -> (output: [UInt8], outputBytes: Int, outputLines: Int, errors: [UInt8], timedOut: Bool) {
         ended.signal()
         done.wait()
-        return (output, errors, timedOut)
+        return (output, outputBytes, outputLines, errors, timedOut)
     }
 
     private func pump() {
@@ -92,7 +99,11 @@ final class PipePump: @unchecked Sendable {
                     close(descriptor.fd)
                     open[descriptor.fd] = false
                 } else if descriptor.fd == stdout {
-                    output.append(contentsOf: chunk[..<count])
+                    outputBytes += count
+                    outputLines += chunk.withUnsafeBufferPointer {
+                        Self.newlines(in: UnsafeBufferPointer(rebasing: $0[..<count]))
+                    }
+                    if keepOutput { output.append(contentsOf: chunk[..<count]) }
                 } else {
                     errors.append(contentsOf: chunk[..<count])
                 }
@@ -107,6 +118,18 @@ final class PipePump: @unchecked Sendable {
             return
         }
         ended.wait()
+    }
+
+    /// How many `\n` bytes `bytes` holds (memchr runs at memory speed; the child is being timed).
+    private static func newlines(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard var cursor = UnsafeRawPointer(bytes.baseAddress) else { return 0 }
+        let end = cursor + bytes.count
+        var found = 0
+        while cursor < end, let hit = memchr(cursor, 0x0A, end - cursor) {
+            found += 1
+            cursor = UnsafeRawPointer(hit) + 1
+        }
+        return found
     }
 
     private func millisecondsLeft() -> Int32 {

@@ -23,8 +23,8 @@ enum ReportTable {
                 row.peer,
                 row.theirs.isEmpty ? "-" : metric.format(row.theirs.median), spread(row.theirs),
                 row.ratio.map(Format.ratio) ?? "-",
-                ">= " + Format.ratio(row.goal),
-                row.failure != nil ? "ERROR" : row.goalMet == true ? "yes" : "NO",
+                row.goal.map { ">= " + Format.ratio($0) } ?? "-",
+                row.goalMet.map { $0 ? "yes" : "NO" } ?? "-",
             ])
         }
         var lines = [layout(rows, rightAligned: [2, 3, 5, 6, 7, 8])]

@@ -11,10 +11,16 @@ struct SubprocessResult: Sendable {
     let exitStatus: Int32?
     /// The signal that ended the process, if one did.
     let signal: Int32?
+    /// Standard output, whole; empty when the caller asked for it only to be counted.
     let standardOutput: [UInt8]
+    /// How many bytes and lines (`\n`) the child wrote to standard output, kept or not.
+    let outputByteCount: Int
+    let outputLineCount: Int
     let standardError: [UInt8]
     /// From just before the spawn to the moment the process was reaped.
     let wallSeconds: Double
+    /// The moment the process was reaped, to time a span that starts elsewhere (a server's flood).
+    let reapedAt: ContinuousClock.Instant
     /// The peak resident set size of the program the child ran, in bytes.
     let peakRSSBytes: Double
     /// Whether ``peakRSSBytes`` is the program's own peak (read at its exit through ptrace). When
@@ -46,26 +52,29 @@ struct SubprocessResult: Sendable {
 enum Subprocess {
     /// Runs `executable` (searched in `PATH` when it has no `/`) with `arguments`, feeding it `input`
     /// on standard input, killing it after `timeout`. Blocks threads of its own, not the caller's.
+    /// With `keepOutput` false, standard output is drained and counted but not kept.
     static func run(
         _ executable: String, _ arguments: [String], input: [UInt8] = [],
-        environment: [String: String]? = nil, timeout: Duration = .seconds(600)
+        environment: [String: String]? = nil, timeout: Duration = .seconds(600), keepOutput: Bool = true
     ) async throws -> SubprocessResult {
         try await withCheckedThrowingContinuation { continuation in
             // This thread spawns, traces and reaps the child: ptrace wants one thread for all three.
             let thread = Thread {
                 continuation.resume(
                     with: Result {
-                        try runBlocking(executable, arguments, input: input, environment: environment, timeout: timeout)
+                        try runBlocking(
+                            executable, arguments, input: input, environment: environment, timeout: timeout,
+                            keepOutput: keepOutput)
                     })
             }
             thread.start()
         }
     }
 
-    /// The blocking work of ``run(_:_:input:environment:timeout:)``.
+    /// The blocking work of ``run(_:_:input:environment:timeout:keepOutput:)``.
     static func runBlocking(
         _ executable: String, _ arguments: [String], input: [UInt8], environment: [String: String]?,
-        timeout: Duration
+        timeout: Duration, keepOutput: Bool
     ) throws -> SubprocessResult {
         let stdinPipe = try makePipe()
         let stdoutPipe = try makePipe()
@@ -117,7 +126,7 @@ enum Subprocess {
 
         let pump = PipePump(
             pid: pid, input: input, stdin: stdinPipe.write, stdout: stdoutPipe.read, stderr: stderrPipe.read,
-            deadline: start + timeout)
+            deadline: start + timeout, keepOutput: keepOutput)
         pump.start()
 
         var status: Int32 = 0
@@ -132,15 +141,17 @@ enum Subprocess {
             guard ExitTracer.isStop(status) else { break }
             if case .exiting(let peak) = ExitTracer.handleStop(pid, status: status) { tracedPeak = peak }
         }
-        let wall = Stopwatch.seconds(ContinuousClock.now - start)
-        let (output, errors, timedOut) = pump.finish()
+        let reapedAt = ContinuousClock.now
+        let wall = Stopwatch.seconds(reapedAt - start)
+        let (output, outputBytes, outputLines, errors, timedOut) = pump.finish()
 
         // Decoded by hand: the W* macros are not visible from Swift.
         let signal = status & 0x7F
         return SubprocessResult(
             exitStatus: signal == 0 ? (status >> 8) & 0xFF : nil,
             signal: signal == 0 ? nil : signal,
-            standardOutput: output, standardError: errors, wallSeconds: wall,
+            standardOutput: output, outputByteCount: outputBytes, outputLineCount: outputLines,
+            standardError: errors, wallSeconds: wall, reapedAt: reapedAt,
             peakRSSBytes: tracedPeak ?? Double(usage.ru_maxrss) * 1024,  // ru_maxrss is in KiB on Linux
             peakRSSIsExact: traced && tracedPeak != nil,
             timedOut: timedOut)
