@@ -9,9 +9,12 @@ import Synchronization
 public final class Completer: Sendable {
     /// Completes arguments of a command; the schema-aware completer implements it.
     public protocol ArgumentCompleting: Sendable {
-        /// Candidates for `word` (the text after the last space) of `command`'s arguments, each
-        /// the whole word. `command` is also `.wait`, `.help` (event names) or `transaction(`.
-        func complete(command: String, word: String, lineBeforeCursor: String) -> [String]
+        /// How to complete `word` (the text after the last space) among `command`'s arguments:
+        /// the candidates replace the last `replacementLength` characters of `word` (all of it,
+        /// or what follows its last `=`, `.` or `/`, so that a list shows `ppm png` rather than
+        /// `format=ppm format=png`). `command` is also `.wait`, `.help` (event names, replacing the
+        /// whole word) or `transaction(`.
+        func complete(command: String, word: String, lineBeforeCursor: String) -> CompletionResult
     }
 
     private struct Names {
@@ -61,57 +64,42 @@ public final class Completer: Sendable {
         let word = String(lineBeforeCursor.reversed().prefix(while: { !$0.isWhitespace }).reversed())
         let before = lineBeforeCursor.dropLast(word.count)
         let earlierWords = before.split(whereSeparator: \.isWhitespace).map(String.init)
-        let candidates = candidates(for: word, after: earlierWords, lineBeforeCursor: lineBeforeCursor)
-        return Self.shortened(CompletionResult(replacementLength: word.count, candidates: candidates))
+        return completion(of: word, after: earlierWords, lineBeforeCursor: lineBeforeCursor)
     }
 
-    /// Leaves out what every candidate keeps of the word up to its last `=`, `.` or `/`, so that
-    /// a list shows `ppm png` rather than `format=ppm format=png`, like a shell shows file names.
-    /// (A directive's leading dot stays.)
-    static func shortened(_ result: CompletionResult) -> CompletionResult {
-        guard result.candidates.count > 1, let first = result.candidates.first else { return result }
-        var fixed = first.prefix(result.replacementLength)
-        while let last = fixed.last, !"=./".contains(last) { fixed.removeLast() }
-        // A directory can bring thousands of candidates: compare and cut as bytes (`fixed` ends at
-        // an ASCII character, so the cut is between characters).
-        let prefix = String(fixed)
-        let bytes = prefix.utf8.count
-        guard !prefix.isEmpty, prefix != ".", result.candidates.allSatisfy({ $0.hasPrefix(prefix) }) else { return result }
-        return CompletionResult(
-            replacementLength: result.replacementLength - fixed.count,
-            candidates: result.candidates.map { String(Substring($0.utf8.dropFirst(bytes))) })
-    }
-
-    private func candidates(for word: String, after earlierWords: [String], lineBeforeCursor: String) -> [String] {
+    private func completion(of word: String, after earlierWords: [String], lineBeforeCursor: String) -> CompletionResult {
         let known = names.withLock { $0 }
-        func matching(_ options: [String], suffix: String = " ") -> [String] {
-            options.filter { $0.hasPrefix(word) }.map { $0 + suffix }
+        func matching(_ options: [String], suffix: String = " ") -> CompletionResult {
+            CompletionResult(
+                replacementLength: word.count, candidates: options.filter { $0.hasPrefix(word) }.map { $0 + suffix })
         }
         guard let first = earlierWords.first else {
             if word.hasPrefix(".") { return matching(Directive.allCases.map { "." + $0.rawValue }) }
             return matching(known.commands + (hmp ? [] : ["transaction("]))
         }
         if hmp {
-            return first == "info" && earlierWords.count == 1 ? matching(known.infoTopics) : []
+            return first == "info" && earlierWords.count == 1 ? matching(known.infoTopics) : .none
         }
         let completer = argumentCompleter.withLock { $0 }
-        func fromCompleter(_ command: String) -> [String] {
-            completer?.complete(command: command, word: word, lineBeforeCursor: lineBeforeCursor) ?? []
+        func fromCompleter(_ command: String) -> CompletionResult {
+            completer?.complete(command: command, word: word, lineBeforeCursor: lineBeforeCursor) ?? .none
         }
         switch (first, earlierWords.count) {
         case (".help", 1):
-            let names = Set(matching(Directive.allCases.map(\.rawValue) + known.commands) + fromCompleter(first))
-            return names.sorted()
+            // Event names from the schema replace the whole word too.
+            let names = Set(matching(Directive.allCases.map(\.rawValue) + known.commands).candidates)
+                .union(fromCompleter(first).candidates)
+            return CompletionResult(replacementLength: word.count, candidates: names.sorted())
         case (".source", 1), (".add-fd", 1), (".getfd", 2):
-            return PathCompletion.candidates(for: word)
+            return PathCompletion.complete(word)
         case (".wait", _):
             return fromCompleter(first)
         case ("transaction(", _):
             let actions = fromCompleter(first)
-            if !actions.isEmpty || word.contains("=") { return actions }
+            if !actions.candidates.isEmpty || word.contains("=") { return actions }
             return matching(known.commands + [")"])
         default:
-            guard !first.hasPrefix(".") else { return [] }
+            guard !first.hasPrefix(".") else { return .none }
             return fromCompleter(first)
         }
     }

@@ -13,8 +13,9 @@ public enum PathCompletion {
     /// At most this many entries are read from one directory, so Tab stays fast anywhere.
     static let entryLimit = 5_000
 
-    /// The completions of `typed`, each the whole path.
-    public static func candidates(for typed: String) -> [String] {
+    /// The completions of `typed`: the names in its directory that start with what follows its
+    /// last `/`, which they replace.
+    public static func complete(_ typed: String) -> CompletionResult {
         let directoryPart: Substring
         let namePrefix: Substring
         if let slash = typed.lastIndex(of: "/") {
@@ -25,7 +26,7 @@ public enum PathCompletion {
             namePrefix = Substring(typed)
         }
         let directory = directoryPart.isEmpty ? "." : String(directoryPart)
-        guard let stream = opendir(directory) else { return [] }
+        guard let stream = opendir(directory) else { return .none }
         defer { closedir(stream) }
         let prefixBytes = Array(namePrefix.utf8)
         let showHidden = prefixBytes.first == UInt8(ascii: ".")
@@ -35,8 +36,7 @@ public enum PathCompletion {
             read += 1
             // Compare the raw name first: most entries of a large directory do not match.
             let matches = withUnsafeBytes(of: &entry.pointee.d_name) { bytes in
-                bytes.count > prefixBytes.count && bytes.starts(with: prefixBytes)
-                    && (showHidden || bytes[0] != UInt8(ascii: "."))
+                bytes.starts(with: prefixBytes) && (showHidden || bytes[0] != UInt8(ascii: "."))
             }
             guard matches else { continue }
             let name = withUnsafeBytes(of: &entry.pointee.d_name) { bytes in
@@ -51,11 +51,12 @@ public enum PathCompletion {
                 isDirectory = fstatat(dirfd(stream), name, &status, 0) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
             default: isDirectory = false
             }
-            let quoted = name.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "#") }
-            let shown = quoted ? "\"" + name.replacingQuotes() + "\"" : name
-            candidates.append(directoryPart + shown + (isDirectory ? "/" : " "))
+            let quoted = name.utf8.contains {
+                $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "#")
+            }
+            candidates.append((quoted ? "\"" + name.replacingQuotes() + "\"" : name) + (isDirectory ? "/" : " "))
         }
-        return candidates.sorted()
+        return CompletionResult(replacementLength: namePrefix.count, candidates: candidates.sorted())
     }
 }
 

@@ -23,20 +23,20 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         self.init(schema: { store.current }, devices: { store.devices })
     }
 
-    public func complete(command: String, word: String, lineBeforeCursor: String) -> [String] {
-        guard let schema = schema() else { return [] }
+    public func complete(command: String, word: String, lineBeforeCursor: String) -> CompletionResult {
+        guard let schema = schema() else { return .none }
         let before = String(lineBeforeCursor.dropLast(word.count))
-        guard let tokens = try? ArgumentTokenizer.tokenize(before), tokens.count >= 1 else { return [] }
+        guard let tokens = try? ArgumentTokenizer.tokenize(before), tokens.count >= 1 else { return .none }
         let context = Context(tokens: tokens.dropFirst())
         switch command {
         case ".help":
-            return tokens.count == 1 ? Self.matching(schema.eventNames, word) : []
+            return tokens.count == 1 ? Self.matching(schema.eventNames, word) : .none
         case ".wait":
             return completeWait(schema, context: context, word: word)
         case "transaction(":
             return completeTransaction(schema, tokens: tokens.dropFirst(), word: word)
         default:
-            guard let entry = schema.commands[command] else { return [] }
+            guard let entry = schema.commands[command] else { return .none }
             let open = SchemaValueTyping.commandsWithOpenArguments.contains(command)
             return completeArgument(
                 schema, root: entry.argumentType, command: command, context: context, word: word, open: open)
@@ -45,63 +45,66 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
 
     // MARK: - Owners
 
-    private func completeWait(_ schema: QMPSchema, context: Context, word: String) -> [String] {
+    private func completeWait(_ schema: QMPSchema, context: Context, word: String) -> CompletionResult {
         guard let event = context.words.first else { return Self.matching(schema.eventNames, word) }
-        guard let entry = schema.events[event] else { return [] }
-        var candidates = completeArgument(
+        guard let entry = schema.events[event] else { return .none }
+        var result = completeArgument(
             schema, root: entry.argumentType, command: ".wait", context: context, word: word, open: false)
-        if !word.contains("=") && !context.given.contains(["timeout"]) && "timeout".hasPrefix(word) {
-            candidates.append("timeout=")
+        // A word without `=` or `.` is replaced whole, like `timeout=`.
+        if !context.given.contains(["timeout"]) && "timeout".hasPrefix(word) {
+            result = CompletionResult(replacementLength: word.count, candidates: result.candidates + ["timeout="])
         }
-        return candidates
+        return result
     }
 
     /// In `transaction( ACTION key=value ... word`: action names and `)`, and the arguments of the
     /// action being written.
     private func completeTransaction(_ schema: QMPSchema, tokens: ArraySlice<ArgumentTokenizer.Token>, word: String)
-        -> [String]
+        -> CompletionResult
     {
         // The tokens of the action being written: those after its name.
         let start = tokens.lastIndex { if case .word = $0.kind { return true } else { return false } }
-        var candidates: [String] = []
+        var result = CompletionResult(replacementLength: word.count, candidates: [])
         if let start, case .word(let action) = tokens[start].kind, let data = schema.transactionActionType(action.text) {
             let context = Context(tokens: tokens[(start + 1)...])
-            candidates = completeArgument(schema, root: data, command: "transaction", context: context, word: word, open: false)
+            result = completeArgument(schema, root: data, command: "transaction", context: context, word: word, open: false)
         }
-        if !word.contains("=") {
-            candidates += Self.matching(schema.transactionActionNames + [")"], word)
+        // Action names have neither `=` nor `.`: for such a word both replace it whole.
+        if !word.contains("=") && !word.contains(".") {
+            let actions = Self.matching(schema.transactionActionNames + [")"], word).candidates
+            result = CompletionResult(replacementLength: word.count, candidates: result.candidates + actions)
         }
-        return candidates
+        return result
     }
 
     // MARK: - Arguments
 
-    /// The completions of `word` among the arguments of the object type `root`.
+    /// The completions of `word` among the arguments of the object type `root`: a value after
+    /// `=` (replacing the value typed, or for a file the name after its last `/`), or a member
+    /// name (replacing what follows the word's last `.`).
     private func completeArgument(
         _ schema: QMPSchema, root: String, command: String, context: Context, word: String, open: Bool
-    ) -> [String] {
+    ) -> CompletionResult {
         let deviceProperties = open ? self.deviceProperties(context) : nil
         if let equals = word.firstIndex(of: "=") {
             let key = String(word[..<equals])
             let valuePrefix = String(word[word.index(after: equals)...])
             let keyPath = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            let values: [String]
             switch schema.lookUp(keyPath, in: root, typed: context.typed) {
             case .member(let member):
                 if open && keyPath == ["driver"] {
-                    values = devices()?.typeNamesIfKnown().map { Self.matching($0, valuePrefix) } ?? []
+                    return Self.matching(devices()?.typeNamesIfKnown() ?? [], valuePrefix)
                 } else if Self.expectsPath(member: member, command: command) {
-                    values = PathCompletion.candidates(for: valuePrefix)
+                    return PathCompletion.complete(valuePrefix)
                 } else {
-                    values = Self.matching(Self.values(of: member.typeName, in: schema), valuePrefix)
+                    return Self.matching(Self.values(of: member.typeName, in: schema), valuePrefix)
                 }
             case .unknown where keyPath.count == 1:
                 let type = deviceProperties?.first { $0.name == key }?.type
-                values = Self.matching(type.map(Self.values(ofDeviceProperty:)) ?? [], valuePrefix)
+                return Self.matching(type.map(Self.values(ofDeviceProperty:)) ?? [], valuePrefix)
             default:
-                values = []
+                return .none
             }
-            return values.map { key + "=" + $0 }
         }
 
         let parts = word.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -113,13 +116,12 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         } else if case .member(let member) = schema.lookUp(parent, in: root, typed: context.typed) {
             parentType = member.typeName
         } else {
-            return []
+            return .none
         }
-        guard let set = schema.memberSet(of: parentType, at: parent, typed: context.typed) else { return [] }
+        guard let set = schema.memberSet(of: parentType, at: parent, typed: context.typed) else { return .none }
         var candidates: [String] = []
         for member in set.members where member.name.hasPrefix(prefix) && !context.given.contains(parent + [member.name]) {
-            let name = (parent + [member.name]).joined(separator: ".")
-            candidates += Self.suffixes(for: member.typeName, in: schema).map { name + $0 }
+            candidates += Self.suffixes(for: member.typeName, in: schema).map { member.name + $0 }
         }
         if parent.isEmpty, let deviceProperties {
             let declared = Set(set.members.map(\.name))
@@ -128,7 +130,7 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
                 candidates.append(property.name + "=")
             }
         }
-        return candidates.sorted()
+        return CompletionResult(replacementLength: prefix.count, candidates: candidates.sorted())
     }
 
     /// For `device_add`: starts fetching the device types at the first Tab, and returns the
@@ -188,9 +190,12 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         }
     }
 
-    /// `options` that start with `word`, each followed by a space unless it already ends with one.
-    static func matching(_ options: [String], _ word: String) -> [String] {
-        options.filter { $0.hasPrefix(word) }.map { $0.hasSuffix(" ") ? $0 : $0 + " " }
+    /// `options` that start with `word`, each followed by a space unless it already ends with
+    /// one, to replace `word`.
+    static func matching(_ options: [String], _ word: String) -> CompletionResult {
+        CompletionResult(
+            replacementLength: word.count,
+            candidates: options.filter { $0.hasPrefix(word) }.map { $0.hasSuffix(" ") ? $0 : $0 + " " })
     }
 
     /// What the earlier words of the line say: the keys given, the text typed for each, and the
