@@ -52,7 +52,7 @@ let package = Package(
         // Benchmarks run by `make bench`; not part of the test suite.
         .executableTarget(
             name: "qmp-bench",
-            dependencies: ["QMP", "QMPTestSupport"],
+            dependencies: ["QMP", "QMPShell", "QMPTestSupport"],
             path: "Benchmarks/qmp-bench"
         ),
         // Test helpers shared by the tests and the benchmarks: a scriptable fake QMP server,

@@ -13,5 +13,6 @@ enum Benchmarks {
         ReplayBenchmark(),
         WatchBenchmark(),
         WatchMemoryBenchmark(),
+        SchemaBenchmark(),
     ]
 }
