@@ -274,9 +274,15 @@ public final class CommandRunner: @unchecked Sendable {
     /// if that is all it allows) and passes it with the command over the UNIX socket.
     private func passFile(_ directive: Directive, _ text: String) async -> LineOutcome {
         let name = "." + directive.rawValue
+        // `.add-fd`'s key=value arguments are add-fd's: typed by its schema (`opaque=7` is "7").
+        var typing: any ValueTyping = ValueSyntax()
+        if directive == .addFD, text.contains("="), link.hasServer, let loaded = await schema?.schema() {
+            typing = SchemaValueTyping(schema: loaded, checks: configuration.schemaChecks, line: text)
+        }
         let parsed: DirectiveArguments
         do {
-            parsed = try LineParser.parseArguments(text, directive: directive.rawValue, startColumn: name.count + 2)
+            parsed = try LineParser.parseArguments(
+                text, directive: directive.rawValue, startColumn: name.count + 2, valueTyping: typing)
         } catch {
             return .failed("\(name): \(error.description)")
         }

@@ -160,3 +160,20 @@ func schemaOutcome(
         )
     }
 }
+
+extension SchemaTypingTests {
+    /// `.add-fd PATH key=value ...` passes its arguments to add-fd, so they are typed by add-fd's.
+    @Test func addFDArgumentsAreTypedAsAddFDs() async throws {
+        let schema = try await InstalledSchema.schema()
+        let text = "/dev/null opaque=7 fdset-id=0x1"
+        let parsed = try LineParser.parseArguments(
+            text, directive: "add-fd", valueTyping: SchemaValueTyping(schema: schema, checks: true, line: text))
+        #expect(parsed.words == ["/dev/null"])
+        #expect(JSONValue.object(parsed.arguments).serialized() == #"{"opaque":"7","fdset-id":1}"#)
+        #expect(throws: LineParseError(column: 11, message: "unknown argument 'opaq' for .add-fd (did you mean 'opaque'?)")) {
+            try LineParser.parseArguments(
+                "/dev/null opaq=x", directive: "add-fd",
+                valueTyping: SchemaValueTyping(schema: schema, checks: true, line: "/dev/null opaq=x"))
+        }
+    }
+}

@@ -62,7 +62,8 @@ public struct SchemaValueTyping: ValueTyping {
         switch owner {
         case .command(let name): schema.commands[name]?.argumentType
         case .transactionAction(let action): schema.transactionActionType(action)
-        case .directive: nil
+        // `.add-fd PATH key=value ...` passes its arguments to add-fd.
+        case .directive(let name): name == "add-fd" ? schema.commands["add-fd"]?.argumentType : nil
         }
     }
 
