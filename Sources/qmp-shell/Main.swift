@@ -11,6 +11,7 @@ enum Main {
     static func main() async {
         // Writing to a closed socket or pipe must be an error, not a dead process.
         signal(SIGPIPE, SIG_IGN)
+        ConnectionExecutor.useOneEventLoop()
         let command: QMPShellCommand
         do {
             command = try QMPShellCommand.parse(Array(CommandLine.arguments.dropFirst()))

@@ -106,7 +106,10 @@ struct ShellApplication {
             let printing = Task { await printer.run() }
             let runner = CommandRunner(
                 link: link, configuration: configuration, printer: printer, formatter: formatter, schema: schema)
-            status = await runNonInteractive(runner, output: output)
+            // Lock-step on the connection's own thread: no hand-off between threads per command.
+            status = await withTaskExecutorPreference(ConnectionExecutor()) {
+                await runNonInteractive(runner, output: output)
+            }
             printer.flush()
             printing.cancel()
         }
