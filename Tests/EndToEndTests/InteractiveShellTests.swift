@@ -66,12 +66,18 @@ struct InteractiveShellTests {
         session.terminal.send("query-sta")
         try session.waitForPromptLine("(QEMU) query-sta")
         try await session.qemu.controlExecute("stop")
-        let screen = try session.terminal.waitForText(#""event":"STOP""#)
+        // The event is drawn first and the prompt with the partial line after it (two writes), so
+        // wait for the screen a user would settle on rather than the first frame with the event.
+        let screen = try session.terminal.waitForScreen { screen in
+            let lines = screen.lines.filter { !$0.isEmpty }
+            return lines.count >= 2 && lines.last == "(QEMU) query-sta"
+                && lines[lines.count - 2].contains(#""event":"STOP""#)
+        }
         // The event is above the prompt; the prompt and the partial line are redrawn below it.
         let lines = screen.lines.filter { !$0.isEmpty }
         #expect(lines.last == "(QEMU) query-sta", "\(screen)")
         #expect(lines.dropLast().last?.contains(#""event":"STOP""#) == true, "\(screen)")
-        #expect(screen.cursorColumn == "(QEMU) query-sta".count)
+        #expect(screen.cursorColumn == "(QEMU) query-sta".count, "\(screen)")
         // Finishing the line runs what was typed before the event.
         session.terminal.send("tus\r")
         try session.terminal.waitForText(#""status":"paused""#)
