@@ -330,7 +330,7 @@ struct ClientFaultTests {
         #expect(kept.last?.timestamp == QMPEvent.Timestamp(seconds: -1, microseconds: -1))
         #expect(small.takeDroppedCount() == count - 10)
         #expect(small.droppedCount == 0)
-        #expect(client.eventHistory.count == 1000)
+        #expect(client.eventHistory.count == client.configuration.historyLimit)
         await client.disconnect()
     }
 

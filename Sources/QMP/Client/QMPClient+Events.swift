@@ -53,7 +53,14 @@ extension QMPClient {
         let listener = EventListener(capacity: 1) { $0.sequence > mark.sequence && predicate($0) }
         // Registering and searching the history under one lock: no event falls between the two.
         let (earlier, finished) = state.withLock { state -> (QMPEvent?, Bool) in
-            if let match = state.history.first(where: listener.accepts) { return (match, state.closed) }
+            // The history is in sequence order: look only at the events after the mark.
+            var start = state.history.endIndex
+            while start > state.history.startIndex {
+                let before = state.history.index(before: start)
+                if state.history[before].sequence <= mark.sequence { break }
+                start = before
+            }
+            if let match = state.history[start...].first(where: listener.accepts) { return (match, state.closed) }
             state.listeners.append(listener)
             return (nil, state.closed)
         }

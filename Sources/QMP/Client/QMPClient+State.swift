@@ -42,6 +42,8 @@ extension QMPClient {
         var nextID = 1
         var pending: [Int: Pending] = [:]
         var listeners: [EventListener]
+        /// ``QMPClient/events``, once something has used it.
+        var defaultListener: EventListener?
         /// Events of the current read awaiting delivery, in wire order.
         var routed: [RoutedEvent] = []
         var history = CircularBuffer<QMPEvent>()

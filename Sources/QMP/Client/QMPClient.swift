@@ -42,8 +42,11 @@ public final class QMPClient: Sendable {
         public var handshakeTimeout: Duration = .seconds(5)
         /// Queue size of the default ``QMPClient/events`` listener.
         public var defaultListenerCapacity = 10_000
-        /// How many recent events ``QMPClient/waitForEvent(since:timeout:where:)`` can look back on.
-        public var historyLimit = 1_000
+        /// How many recent events the client keeps: what ``QMPClient/waitForEvent(since:timeout:where:)``
+        /// can look back on, and what the default listener starts with when it is first used. At
+        /// least ``defaultListenerCapacity`` makes the default listener hold exactly what it would
+        /// have held had it been registered from the start.
+        public var historyLimit = 10_000
         /// Where the client reports dropped replies and unknown messages.
         public var logger = Logger(label: "qmp")
         /// Sees the text of every message sent and received (for `-v` and `-l`), on the connection's
@@ -59,14 +62,34 @@ public final class QMPClient: Sendable {
     ]
 
     public let configuration: Configuration
-    /// The default listener: receives every event, dropping the oldest beyond its capacity.
-    public let events: EventListener
     let state: Mutex<State>
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        self.events = EventListener(capacity: configuration.defaultListenerCapacity)
-        self.state = Mutex(State(listeners: [events]))
+        self.state = Mutex(State(listeners: []))
+    }
+
+    /// The default listener: receives every event, dropping the oldest beyond its capacity
+    /// (``Configuration/defaultListenerCapacity``).
+    ///
+    /// It is made the first time it is used and starts with the recent events from the history, as
+    /// if it had been listening all along (its ``EventListener/droppedCount`` counts the earlier
+    /// events it no longer holds). A program that never reads it does not pay for filling it: for a
+    /// flood of events, that is about a fifth of the event loop's time.
+    public var events: EventListener {
+        let (listener, finished) = state.withLock { state -> (EventListener, Bool) in
+            if let existing = state.defaultListener { return (existing, false) }
+            let listener = EventListener(capacity: configuration.defaultListenerCapacity)
+            // The history already holds the events of the current read that are not delivered
+            // yet; they were routed to the listeners of before, so none is queued twice.
+            let recent = state.history.suffix(listener.capacity)
+            listener.start(with: recent, dropped: Int(state.eventSequence) - recent.count)
+            state.listeners.append(listener)
+            state.defaultListener = listener
+            return (listener, state.closed)
+        }
+        if finished { listener.finish() }
+        return listener
     }
 
     /// Where the client is in its life.

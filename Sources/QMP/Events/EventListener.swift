@@ -78,6 +78,15 @@ public final class EventListener: Sendable, AsyncSequence {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Fills a listener that is not registered yet with the events it would hold, had it been
+    /// registered earlier, and the number it would have dropped.
+    func start(with events: some Collection<QMPEvent>, dropped: Int) {
+        state.withLock { state in
+            state.queue.append(contentsOf: events.suffix(capacity))
+            state.dropped = Swift.max(0, dropped) + Swift.max(0, events.count - capacity)
+        }
+    }
+
     /// Marks the stream as ended: waiting readers wake up, queued events can still be read.
     func finish() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
