@@ -354,6 +354,28 @@ struct ClientFaultTests {
         await client.disconnect()
     }
 
+    @Test func theDefaultListenerFirstUsedLateHoldsEarlierEventsOnceEach() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let stop = try connection.expect("stop")
+            connection.send(#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n")
+            connection.reply(to: stop, with: [:])
+            let cont = try connection.expect("cont")
+            connection.send(#"{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}}"# + "\r\n")
+            connection.reply(to: cont, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server) { $0.defaultListenerCapacity = 1 }
+        try await client.execute("stop")
+        // Used for the first time after STOP: it holds STOP, as a listener registered from the
+        // start would.
+        #expect(client.events.drain().map(\.name) == ["STOP"])
+        try await client.execute("cont")
+        #expect(client.events.drain().map(\.name) == ["RESUME"], "each event once, none lost")
+        #expect(client.events.droppedCount == 0)
+        await client.disconnect()
+    }
+
     @Test func waitForEventCountsEventsFromTheMarkAndTimesOut() async throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
