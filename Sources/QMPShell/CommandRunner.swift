@@ -116,7 +116,11 @@ public final class CommandRunner: @unchecked Sendable {
         let text = line.drop(while: \.isWhitespace)
         let inTransaction = parser.isInTransaction
         guard let store = schema, let first = text.first, inTransaction || !"#{[.".contains(first) else { return nil }
-        let typed = SchemaValueTyping.typedValues(ofLine: line, inTransaction: inTransaction)
+        // Without an `=` there is no `key=value` to type: replaying plain commands skips a
+        // tokenization per line.
+        let typed =
+            line.utf8.contains(UInt8(ascii: "="))
+            ? SchemaValueTyping.typedValues(ofLine: line, inTransaction: inTransaction) : [:]
         let needed = inTransaction || text.hasPrefix("transaction(") || !typed.isEmpty || store.current != nil
         guard needed, let loaded = await store.schema() else { return nil }
         var properties: [DeviceCatalog.Property] = []
