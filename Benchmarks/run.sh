@@ -24,9 +24,14 @@ if ! "$PYTHON" -c 'import qemu.qmp' 2>/dev/null; then
 fi
 echo "==> peers: qemu.qmp $("$VENV/bin/pip" show qemu.qmp 2>/dev/null | sed -n 's/^Version: //p'), $("$PYTHON" --version)"
 
-echo "==> building qmp-bench and qmp-shell (release, scratch path $SCRATCH)"
+echo "==> building qmp-bench (release, scratch path $SCRATCH)"
 swift build -c release --scratch-path "$SCRATCH" --product qmp-bench
-swift build -c release --scratch-path "$SCRATCH" --product qmp-shell
 BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+# The shell measured is the one `make install` installs: release, the Swift runtime linked in
+# statically, built in the same scratch folder as `make install` (so each reuses the other's build).
+STATIC_SCRATCH=.build-release/static
+echo "==> building qmp-shell as make install does (release, --static-swift-stdlib, $STATIC_SCRATCH)"
+swift build -c release --product qmp-shell --static-swift-stdlib --scratch-path "$STATIC_SCRATCH"
 
-"$BIN/qmp-bench" --python "$PYTHON" --peers Benchmarks/peers "$@" 2>&1 | tee "$BENCH_DIR/last-run.txt"
+"$BIN/qmp-bench" --python "$PYTHON" --peers Benchmarks/peers --shell "$STATIC_SCRATCH/release/qmp-shell" "$@" 2>&1 \
+    | tee "$BENCH_DIR/last-run.txt"

@@ -10,12 +10,15 @@ struct Options: Sendable {
     var only: [String] = []
     /// Exit with status 1 when a goal is missed (by default only errors fail the run).
     var requireGoals = false
+    /// Our `qmp-shell` to measure; by default the release build next to `qmp-bench`.
+    var shell: String?
 
     static let usage = """
-        usage: qmp-bench [--python PATH] [--peers DIR] [--runs N] [--only ID]... [--require-goals]
+        usage: qmp-bench [--python PATH] [--peers DIR] [--shell PATH] [--runs N] [--only ID]... [--require-goals]
 
           --python PATH     Python with the peers installed (default: python3)
           --peers DIR       directory of the peer scripts (default: Benchmarks/peers)
+          --shell PATH      our qmp-shell to measure (default: the one next to qmp-bench)
           --runs N          measurements per side; the table shows medians (default: 5)
           --only ID         run only this benchmark (repeatable); ids: \(Benchmarks.all.map(\.id).joined(separator: ", "))
           --require-goals   exit 1 if a comparison misses its goal
@@ -32,6 +35,7 @@ struct Options: Sendable {
             switch argument {
             case "--python": options.python = try value(for: argument)
             case "--peers": options.peersDirectory = try value(for: argument)
+            case "--shell": options.shell = try value(for: argument)
             case "--runs":
                 let text = try value(for: argument)
                 guard let runs = Int(text), runs > 0 else {

@@ -1,7 +1,7 @@
 /// The whole programs the comparisons run, and the checks that they did what was asked.
 extension BenchContext {
-    /// Our `qmp-shell`, the release build next to this executable.
-    var ourShell: String { productsDirectory + "/qmp-shell" }
+    /// Our `qmp-shell`: `--shell`, or the release build next to this executable.
+    var ourShell: String { options.shell ?? productsDirectory + "/qmp-shell" }
 
     /// A console script installed in the peers' venv, next to `--python` (Python's `qmp-shell`).
     func venvProgram(_ name: String) -> String {

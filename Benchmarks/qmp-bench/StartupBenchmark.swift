@@ -40,7 +40,8 @@ struct StartupBenchmark: Benchmark {
             name: "start-up + query-version, peak RSS", peer: peer, metric: .bytes, goal: 2,
             ours: samples[0][1], theirs: samples[1][1])
         time.notes.append(
-            "whole programs against the same real QEMU (-M none), one after the other; 1 warm-up run each")
+            "whole programs against the same real QEMU (-M none), one after the other; 1 warm-up run each;"
+                + " ours: \(context.ourShell)")
         memory.notes.append(contentsOf: notes.sorted())
         return [time, memory]
     }

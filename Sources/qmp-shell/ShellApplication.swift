@@ -54,9 +54,15 @@ struct ShellApplication {
         clientConfiguration.negotiate = !command.skipNegotiation
         clientConfiguration.logger = Logger(label: "qmp") { _ in ShellLogHandler(level: .warning) { diagnostics.write($0) } }
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
+        // --watch must print every event (--count counts them), so a full queue holds the server
+        // back instead of dropping; the shell's other modes show the latest events and say how
+        // many they dropped.
+        let overflow: EventListener.OverflowPolicy = command.watch ? .pauseReading : .dropOldest
         let makeClient: @Sendable () -> (QMPClient, EventListener) = { [clientConfiguration] in
             let client = QMPClient(configuration: clientConfiguration)
-            return (client, client.listen(to: configuration.eventNames, capacity: configuration.eventQueueCapacity))
+            let listener = client.listen(
+                to: configuration.eventNames, capacity: configuration.eventQueueCapacity, overflow: overflow)
+            return (client, listener)
         }
 
         let connected: (QMPClient, EventListener)

@@ -334,6 +334,53 @@ struct ClientFaultTests {
         await client.disconnect()
     }
 
+    @Test func aPausingListenerGetsEveryEventOfAFloodWithinBoundedMemory() async throws {
+        let count = 200_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let go = try connection.expect("x-flood")
+            connection.reply(to: go, with: [:])
+            var chunk = ""
+            for index in 1...count {
+                chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "job\#(index)"}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
+                if index % 1000 == 0 {
+                    connection.send(chunk)
+                    chunk = ""
+                }
+            }
+            connection.waitForClose(timeout: .seconds(120))
+        }
+        let client = try await connectedClient(server)
+        let listener = client.listen(capacity: 1000, overflow: .pauseReading)
+        try await client.execute("x-flood")
+        // Should reading never resume, the loop below ends (and the expectations fail) instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            listener.interruptWaiting()
+        }
+        defer { watchdog.cancel() }
+        // A reader that stalls: the client must stop reading and the server wait, rather than
+        // memory fill up. What is queued meanwhile is the capacity plus what the read in progress
+        // brought (without the pause, the client reads the whole flood in this time).
+        try await Task.sleep(for: .seconds(3))
+        var received = 0
+        var outOfOrder = 0
+        var firstBatch: Int?
+        while received < count, await listener.waitForEvents() {
+            let batch = listener.drain()
+            if firstBatch == nil { firstBatch = batch.count }
+            for event in batch {
+                received += 1
+                if event.data["id"] != .string("job\(received)") { outOfOrder += 1 }
+            }
+        }
+        #expect((firstBatch ?? 0) < count / 4, "queued while the reader stalled: \(firstBatch ?? 0)")
+        #expect(received == count, "every event arrives once the reader reads again")
+        #expect(outOfOrder == 0)
+        #expect(listener.droppedCount == 0)
+        await client.disconnect()
+    }
+
     @Test func eventsAndRepliesAreDeliveredInWireOrder() async throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()

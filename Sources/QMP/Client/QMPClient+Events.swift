@@ -13,13 +13,16 @@ extension QMPClient {
     /// Stops delivering events to `listener`.
     public func unregister(_ listener: EventListener) {
         state.withLock { state in state.listeners.removeAll { $0 === listener } }
+        // A full listener that paused reading no longer holds the connection back.
+        if listener.overflow == .pauseReading { resumeReadingWhenRoom() }
     }
 
     /// Makes and registers a listener for the given event names (all if empty) and/or predicate.
     public func listen(
-        to names: Set<String> = [], capacity: Int = 10_000, where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
+        to names: Set<String> = [], capacity: Int = 10_000, overflow: EventListener.OverflowPolicy = .dropOldest,
+        where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
     ) -> EventListener {
-        let listener = EventListener(names: names, capacity: capacity, where: predicate)
+        let listener = EventListener(names: names, capacity: capacity, overflow: overflow, where: predicate)
         register(listener)
         return listener
     }

@@ -73,12 +73,16 @@ extension QMPClient: MessageSink {
             return state.routed
         }
         var start = 0
+        var pausing: [EventListener] = []
         while start < routed.count {
             // A run of events that arrived under the same listeners (usually all of them).
             let listeners = routed[start].listeners
             var end = start + 1
             while end < routed.count, Self.same(routed[end].listeners, listeners) { end += 1 }
             for listener in listeners {
+                if listener.overflow == .pauseReading && !pausing.contains(where: { $0 === listener }) {
+                    pausing.append(listener)
+                }
                 if listener.acceptsEverything {
                     listener.deliver(contentsOf: routed[start..<end].lazy.map(\.event))
                     continue
@@ -92,6 +96,25 @@ extension QMPClient: MessageSink {
             }
             start = end
         }
+        if pausing.contains(where: { $0.isFull(onSpace: resumeReadingWhenRoom) }) { setReading(false) }
+    }
+
+    /// Called by a ``EventListener/OverflowPolicy/pauseReading`` listener whose reader made room:
+    /// reads again, on the event loop, unless another such listener is still full.
+    @Sendable func resumeReadingWhenRoom() {
+        guard let channel = state.withLock({ $0.channel }) else { return }
+        channel.eventLoop.execute { [self] in
+            let listeners = state.withLock { $0.listeners }
+            let stillFull = listeners.contains { $0.overflow == .pauseReading && $0.isFull(onSpace: resumeReadingWhenRoom) }
+            if !stillFull { setReading(true) }
+        }
+    }
+
+    /// Turns reading from the server off (a listener that must not drop is full) or on again; on
+    /// the event loop. The read in progress still completes.
+    private func setReading(_ on: Bool) {
+        guard let channel = state.withLock({ $0.channel }), let options = channel.syncOptions else { return }
+        try? options.setOption(ChannelOptions.autoRead, value: on)
     }
 
     private static func same(_ first: [EventListener], _ second: [EventListener]) -> Bool {

@@ -10,10 +10,23 @@ import Synchronization
 public final class EventListener: Sendable, AsyncSequence {
     public typealias Element = QMPEvent
 
+    /// What a full queue does with the next event.
+    public enum OverflowPolicy: Sendable, Hashable {
+        /// Drop the oldest queued event and count it (the default: the latest state wins).
+        case dropOldest
+        /// Keep every event and have the client stop reading from the server until the queue is
+        /// half empty again: nothing is lost, memory stays bounded (the capacity, plus at most
+        /// what the read in progress brings), and the server's own buffers take the wait. For a
+        /// reader that must see every event, such as `--watch --count`.
+        case pauseReading
+    }
+
     /// The event names accepted; empty means every name.
     public let names: Set<String>
-    /// How many events the queue holds before it drops the oldest.
+    /// How many events the queue holds before it overflows (see ``overflow``).
     public let capacity: Int
+    /// What happens when the queue is full.
+    public let overflow: OverflowPolicy
     private let predicate: (@Sendable (QMPEvent) -> Bool)?
     private let state: Mutex<State>
 
@@ -21,6 +34,10 @@ public final class EventListener: Sendable, AsyncSequence {
         var queue = CircularBuffer<QMPEvent>()
         var dropped = 0
         var finished = false
+        /// With ``OverflowPolicy/pauseReading``: the queue filled up, and `onSpace` is to be told
+        /// once the reader has taken it below half.
+        var waitingForSpace = false
+        var onSpace: (@Sendable () -> Void)?
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID: UInt64 = 0
 
@@ -33,11 +50,12 @@ public final class EventListener: Sendable, AsyncSequence {
 
     /// Makes a listener; register it with ``QMPClient/register(_:)`` to receive events.
     public init(
-        names: Set<String> = [], capacity: Int = 10_000,
+        names: Set<String> = [], capacity: Int = 10_000, overflow: OverflowPolicy = .dropOldest,
         where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
     ) {
         self.names = names
         self.capacity = Swift.max(1, capacity)
+        self.overflow = overflow
         self.predicate = predicate
         self.state = Mutex(State())
     }
@@ -62,12 +80,13 @@ public final class EventListener: Sendable, AsyncSequence {
     }
 
     /// Queues events in order (the client calls this with the events of a read the listener
-    /// accepts), dropping the oldest beyond the capacity.
+    /// accepts), dropping the oldest beyond the capacity unless the policy is
+    /// ``OverflowPolicy/pauseReading``.
     func deliver(contentsOf events: some Collection<QMPEvent>) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.finished else { return [] }
             for event in events {
-                if state.queue.count >= capacity {
+                if state.queue.count >= capacity && overflow == .dropOldest {
                     state.queue.removeFirst()
                     state.dropped += 1
                 }
@@ -76,6 +95,28 @@ public final class EventListener: Sendable, AsyncSequence {
             return state.takeWaiters()
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// For ``OverflowPolicy/pauseReading``: whether the queue is full, in which case `onSpace` is
+    /// called (once, from the reader's thread) when the reader has taken it below half. The client
+    /// asks this after each delivery and stops reading while it is true.
+    func isFull(onSpace: @escaping @Sendable () -> Void) -> Bool {
+        guard overflow == .pauseReading else { return false }
+        return state.withLock { state in
+            guard state.queue.count >= capacity, !state.finished else { return false }
+            state.waitingForSpace = true
+            state.onSpace = onSpace
+            return true
+        }
+    }
+
+    /// Called with the lock held after the reader took events: the handler to call, if the queue
+    /// was full and is now below half.
+    private static func spaceHandler(_ state: inout State, capacity: Int) -> (@Sendable () -> Void)? {
+        guard state.waitingForSpace, state.queue.count <= capacity / 2 else { return nil }
+        state.waitingForSpace = false
+        defer { state.onSpace = nil }
+        return state.onSpace
     }
 
     /// Fills a listener that is not registered yet with the events it would hold, had it been
@@ -108,15 +149,22 @@ public final class EventListener: Sendable, AsyncSequence {
 
     /// Everything queued right now, without waiting.
     public func drain() -> [QMPEvent] {
-        state.withLock { state in
-            defer { state.queue.removeAll(keepingCapacity: true) }
-            return Array(state.queue)
+        let (events, onSpace) = state.withLock { state in
+            let events = Array(state.queue)
+            state.queue.removeAll(keepingCapacity: true)
+            return (events, Self.spaceHandler(&state, capacity: capacity))
         }
+        onSpace?()
+        return events
     }
 
     /// Forgets the queued events.
     public func clear() {
-        state.withLock { $0.queue.removeAll(keepingCapacity: true) }
+        let onSpace = state.withLock { state in
+            state.queue.removeAll(keepingCapacity: true)
+            return Self.spaceHandler(&state, capacity: capacity)
+        }
+        onSpace?()
     }
 
     /// The next event; `nil` once the stream has ended and the queue is empty, or if the task is
@@ -165,10 +213,11 @@ public final class EventListener: Sendable, AsyncSequence {
         while true {
             if Task.isCancelled { return nil }
             var batch: [QMPEvent] = []
-            let ended = state.withLock { state -> Bool in
+            let (ended, onSpace) = state.withLock { state in
                 while batch.count < limit, let event = state.queue.popFirst() { batch.append(event) }
-                return state.finished
+                return (state.finished, Self.spaceHandler(&state, capacity: capacity))
             }
+            onSpace?()
             if !batch.isEmpty { return batch }
             if ended { return nil }
             await waitForActivity()
