@@ -57,11 +57,12 @@ struct ShellApplication {
         // --watch must print every event (--count counts them), so a full queue holds the server
         // back instead of dropping; the shell's other modes show the latest events and say how
         // many they dropped.
+        // Its queue can be small: it only has to cover one batch of printing.
         let overflow: EventListener.OverflowPolicy = command.watch ? .pauseReading : .dropOldest
+        let capacity = command.watch ? 2_000 : configuration.eventQueueCapacity
         let makeClient: @Sendable () -> (QMPClient, EventListener) = { [clientConfiguration] in
             let client = QMPClient(configuration: clientConfiguration)
-            let listener = client.listen(
-                to: configuration.eventNames, capacity: configuration.eventQueueCapacity, overflow: overflow)
+            let listener = client.listen(to: configuration.eventNames, capacity: capacity, overflow: overflow)
             return (client, listener)
         }
 

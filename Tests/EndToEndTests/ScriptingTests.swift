@@ -87,6 +87,28 @@ struct ScriptingTests {
         #expect(event["timestamp"]?["seconds"]?.intValue != nil)
     }
 
+    @Test func watchPrintsEveryEventOfAFloodInOrder() throws {
+        let count = 200_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            for start in stride(from: 1, through: count, by: 1000) {
+                var chunk = ""
+                for index in start..<(start + 1000) {
+                    chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "j\#(index)"}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
+                }
+                connection.send(chunk)
+            }
+            connection.waitForClose(timeout: .seconds(120))
+        }
+        let result = try ShellBinary.run(["--watch", "--count", "\(count)", server.path], timeout: .seconds(120))
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(!result.standardError.contains("dropped"), "\(result.standardError)")
+        let lines = result.lines
+        #expect(lines.count == count)
+        #expect(lines.first?.contains(#""id":"j1""#) == true)
+        #expect(lines.last?.contains(#""id":"j\#(count)""#) == true)
+    }
+
     @Test func watchTimeoutWithoutTheCountExitsOne() throws {
         let qemu = try QEMUInstance()
         let result = try ShellBinary.run(["--watch", "--count", "1", "--timeout", "0.3", qemu.socketPath])

@@ -195,8 +195,11 @@ public final class QMPClient: Sendable {
             // Floods arrive in big reads: one wake-up for many events.
             .channelOption(
                 ChannelOptions.recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 1 << 20)
+                value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 256 << 10)
             )
+            // One read per wake-up: a listener that pauses reading when full (see
+            // EventListener.OverflowPolicy.pauseReading) then takes in at most one more buffer.
+            .channelOption(ChannelOptions.maxMessagesPerRead, value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MessageFramer(sink: self))
