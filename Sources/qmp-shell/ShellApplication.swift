@@ -55,9 +55,8 @@ struct ShellApplication {
         clientConfiguration.logger = Logger(label: "qmp") { _ in ShellLogHandler(level: .warning) { diagnostics.write($0) } }
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
         // --watch must print every event (--count counts them), so a full queue holds the server
-        // back instead of dropping; the shell's other modes show the latest events and say how
-        // many they dropped.
-        // Its queue can be small: it only has to cover one batch of printing.
+        // back instead of dropping, and it can be small: it only has to cover one batch of
+        // printing. The shell's other modes show the latest events and say how many they dropped.
         let overflow: EventListener.OverflowPolicy = command.watch ? .pauseReading : .dropOldest
         let capacity = command.watch ? 2_000 : configuration.eventQueueCapacity
         let makeClient: @Sendable () -> (QMPClient, EventListener) = { [clientConfiguration] in
