@@ -91,13 +91,7 @@ struct ScriptingTests {
         let count = 200_000
         let server = try FakeQMPServer { connection in
             try connection.handshake()
-            for start in stride(from: 1, through: count, by: 1000) {
-                var chunk = ""
-                for index in start..<(start + 1000) {
-                    chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "j\#(index)"}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
-                }
-                connection.send(chunk)
-            }
+            connection.sendJobEventFlood(count: count, idPrefix: "j")
             connection.waitForClose(timeout: .seconds(120))
         }
         let result = try ShellBinary.run(["--watch", "--count", "\(count)", server.path], timeout: .seconds(120))

@@ -309,14 +309,7 @@ struct ClientFaultTests {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
             let message = try connection.expect("query-status")
-            var chunk = ""
-            for index in 1...count {
-                chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "job\#(index)"}, "timestamp": {"seconds": -1, "microseconds": -1}}"# + "\r\n"
-                if index % 1000 == 0 {
-                    connection.send(chunk)
-                    chunk = ""
-                }
-            }
+            connection.sendJobEventFlood(count: count, timestamp: (-1, -1))
             connection.reply(to: message, with: ["status": "running"])
             connection.waitForClose()
         }
@@ -340,14 +333,7 @@ struct ClientFaultTests {
             try connection.handshake()
             let go = try connection.expect("x-flood")
             connection.reply(to: go, with: [:])
-            var chunk = ""
-            for index in 1...count {
-                chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "job\#(index)"}, "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
-                if index % 1000 == 0 {
-                    connection.send(chunk)
-                    chunk = ""
-                }
-            }
+            connection.sendJobEventFlood(count: count)
             connection.waitForClose(timeout: .seconds(120))
         }
         let client = try await connectedClient(server)

@@ -225,6 +225,21 @@ public final class FakeQMPConnection: @unchecked Sendable {
         send(message: .object(reply))
     }
 
+    /// Floods the client with `count` `JOB_STATUS_CHANGE` events whose ids are `idPrefix` + 1...count
+    /// (so a test can check order and which ones were kept), a thousand per write.
+    public func sendJobEventFlood(
+        count: Int, idPrefix: String = "job", timestamp: (seconds: Int, microseconds: Int) = (1, 0)
+    ) {
+        var chunk = ""
+        for index in 1...count {
+            chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "\#(idPrefix)\#(index)"}, "timestamp": {"seconds": \#(timestamp.seconds), "microseconds": \#(timestamp.microseconds)}}"# + "\r\n"
+            if index % 1000 == 0 || index == count {
+                send(chunk)
+                chunk = ""
+            }
+        }
+    }
+
     /// Waits until the client closes its end (or `timeout`).
     public func waitForClose(timeout: Duration = .seconds(10)) {
         while readMessage(timeout: timeout) != nil {}
