@@ -82,8 +82,7 @@ public final class QMPClient: Sendable {
             let listener = EventListener(capacity: configuration.defaultListenerCapacity)
             // The history already holds the events of the current read that are not delivered
             // yet; they were routed to the listeners of before, so none is queued twice.
-            let recent = state.history.suffix(listener.capacity)
-            listener.start(with: recent, dropped: Int(state.eventSequence) - recent.count)
+            listener.start(with: state.history, eventsSoFar: Int(state.eventSequence))
             state.listeners.append(listener)
             state.defaultListener = listener
             return (listener, state.closed)

@@ -119,12 +119,13 @@ public final class EventListener: Sendable, AsyncSequence {
         return state.onSpace
     }
 
-    /// Fills a listener that is not registered yet with the events it would hold, had it been
-    /// registered earlier, and the number it would have dropped.
-    func start(with events: some Collection<QMPEvent>, dropped: Int) {
+    /// Fills a listener that is not registered yet as if it had been registered from the start:
+    /// it holds the newest of the `recent` events and counts the rest of the `eventsSoFar`
+    /// events as dropped.
+    func start(with recent: some Collection<QMPEvent>, eventsSoFar: Int) {
         state.withLock { state in
-            state.queue.append(contentsOf: events.suffix(capacity))
-            state.dropped = Swift.max(0, dropped) + Swift.max(0, events.count - capacity)
+            state.queue.append(contentsOf: recent.suffix(capacity))
+            state.dropped = Swift.max(0, eventsSoFar - state.queue.count)
         }
     }
 
