@@ -2,6 +2,8 @@
 # Both install what is missing first (Debian packages via apt-get), so a fresh machine needs nothing else.
 
 SWIFT ?= swift
+# Recipes use bash (pipefail in `make test`).
+SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent
 CONFIGURATION ?= debug
@@ -31,9 +33,14 @@ build: deps
 # One test at a time: many end-to-end tests block a thread while they wait for a subprocess or a
 # pseudo-terminal, and on two cores parallel runs starve the async tests of the concurrency pool
 # (handshakes then time out). The whole suite takes about two minutes this way.
+# The full log goes to .build/test.log; on a failure the failing expectations are repeated last, so
+# that the end of the output (all a CI summary may show) names them.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	@set -o pipefail; $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
+	  echo "==== what failed (whole log: .build/test.log) ===="; \
+	  grep -E "recorded an issue" .build/test.log | cut -c1-300 | head -20; \
+	  grep -E "^✘ Test run" .build/test.log; exit 1; }
 
 # Opens the shell on a throwaway QEMU; leaving the shell (Ctrl-D) stops QEMU and removes its files.
 run: build

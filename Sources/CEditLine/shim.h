@@ -123,6 +123,20 @@ static inline int qmpshell_el_prep_term(EditLine *el, int on) {
     return el_set(el, EL_PREP_TERM, on);
 }
 
+/// Between lines, while a command runs: keys typed ahead wait in the terminal's input queue as
+/// they were typed, unechoed, for the next prompt to handle. The normal (canonical) mode would
+/// echo them over the command's output and turn Ctrl-D into an end-of-file mark that is lost.
+/// Ctrl-C and Ctrl-Z still raise their signals; output is processed as in the normal mode.
+/// libedit is not misled: it only learns the normal mode from a canonical terminal.
+static inline int qmpshell_hold_type_ahead(void) {
+    struct termios mode;
+    if (tcgetattr(STDIN_FILENO, &mode) != 0) return -1;
+    mode.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ECHONL | IEXTEN);
+    mode.c_cc[VMIN] = 1;
+    mode.c_cc[VTIME] = 0;
+    return tcsetattr(STDIN_FILENO, TCSADRAIN, &mode);
+}
+
 /// A numeric terminal capability as libedit knows it ("co" columns, "li" lines), or -1.
 static inline int qmpshell_el_terminal_number(EditLine *el, const char *name) {
     int value = -1;

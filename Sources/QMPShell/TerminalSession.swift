@@ -17,7 +17,9 @@ import CEditLine
 /// so between keys the thread prints above the prompt. libedit reads keys through
 /// ``readCharacter(into:)``, which never blocks the thread blindly: a command that waits for
 /// more keys (Ctrl-R search, the rest of an escape sequence) keeps serving prints, resizes and
-/// Ctrl-C while it waits. The terminal is in libedit's raw mode only while a line is being read.
+/// Ctrl-C while it waits. The terminal is in libedit's raw mode while a line is being read, and
+/// in a type-ahead mode between lines (no echo, no line discipline, signals on) so that keys
+/// typed while a command runs, Ctrl-D included, reach the next prompt intact.
 final class TerminalSession {
     private let mailbox: TerminalMailbox
     private let editLine: OpaquePointer
@@ -105,6 +107,8 @@ final class TerminalSession {
         self.signalWriteFD = fds[1]
         self.promptCString = strdup("")
         configure()
+        // After el_init, which has taken the normal mode to restore at the end.
+        _ = qmpshell_hold_type_ahead()
     }
 
     private func configure() {
@@ -396,6 +400,7 @@ final class TerminalSession {
         guard let read = active else { return }
         active = nil
         _ = qmpshell_el_set_unbuffered(editLine, 0)
+        _ = qmpshell_hold_type_ahead()
         mailbox.forgetRead(read.id)
         read.continuation.resume(returning: input)
         startNextRead()
@@ -493,6 +498,9 @@ final class TerminalSession {
         }
         if signals.contains(SIGINT) {
             if active == nil {
+                // The type-ahead mode does not echo, so the key is shown here, as in a shell.
+                flushOutput()
+                TerminalOutput.write("^C\n")
                 onInterrupt?()
             } else if insideEditLine {
                 pendingAbort = .interrupted
@@ -514,9 +522,13 @@ final class TerminalSession {
     }
 
     /// Back from Ctrl-Z (or SIGSTOP): the job's shell may have changed the terminal mode and
-    /// written on the screen, so enter raw mode again and redraw on a fresh row.
+    /// written on the screen, so enter raw mode again and redraw on a fresh row (or, between
+    /// lines, the type-ahead mode again).
     private func resumeAfterStop() {
-        guard active != nil else { return }
+        guard active != nil else {
+            _ = qmpshell_hold_type_ahead()
+            return
+        }
         _ = qmpshell_el_prep_term(editLine, 0)
         _ = qmpshell_el_prep_term(editLine, 1)
         TerminalOutput.write("\r\u{1b}[J")

@@ -24,12 +24,20 @@ struct InteractiveShellTests {
         /// The last non-empty line on screen (where the prompt is).
         var promptLine: String { terminal.screen.lines.last(where: { !$0.isEmpty }) ?? "" }
 
-        /// Waits for the prompt to be back, then presses Ctrl-D. (A Ctrl-D typed while a command
-        /// still runs meets the terminal in its cooked mode, which swallows it: see the notes.)
+        /// Waits for the prompt to be back, then presses Ctrl-D.
         func leave() throws -> Int32 {
             try waitForPromptLine("(QEMU)")
             terminal.send("\u{4}")
             return try terminal.waitForExit()
+        }
+
+        /// Types `line` and Enter, and waits until it runs: the line stays the last one drawn,
+        /// with the cursor at the start of the row below it.
+        func enterAndWaitWhileItRuns(_ line: String) throws {
+            terminal.send(line + "\r")
+            try terminal.waitForScreen { screen in
+                screen.lines.last(where: { !$0.isEmpty }) == "(QEMU) " + line && screen.cursorColumn == 0
+            }
         }
 
         /// Waits until the bottom line is exactly `line`.
@@ -189,6 +197,27 @@ struct InteractiveShellTests {
         let replay = try ShellBinary.run(["-f", script, qemu.socketPath])
         #expect(replay.status == 0, "\(replay.standardError)")
         #expect(replay.standardOutput.contains(#""event":"STOP""#))
+    }
+
+    @Test func keysTypedWhileACommandRunsReachTheNextPrompt() throws {
+        let session = try Session()
+        try session.enterAndWaitWhileItRuns(".sleep 2")
+        session.terminal.send("query-name\r\u{4}")
+        #expect(try session.terminal.waitForExit() == 0, "Ctrl-D typed ahead ends the shell")
+        let lines = session.terminal.screen.lines
+        // Shown once, by the prompt that read it (the terminal does not echo it over the sleep).
+        #expect(lines.filter { $0.contains("query-name") } == ["(QEMU) query-name"], "\(session.terminal.screen)")
+        #expect(lines.contains(#"{"return":{}}"#))
+    }
+
+    @Test func ctrlCStopsTheRunningCommandAndThePromptReturns() throws {
+        let session = try Session()
+        try session.enterAndWaitWhileItRuns(".sleep 60")
+        session.terminal.send("\u{3}")
+        let screen = try session.waitForPromptLine("(QEMU)")
+        let lines = screen.lines.filter { !$0.isEmpty }
+        #expect(Array(lines.suffix(3)) == ["(QEMU) .sleep 60", "^C", "(QEMU)"], "\(screen)")
+        #expect(try session.leave() == 0)
     }
 
     @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {

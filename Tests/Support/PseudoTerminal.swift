@@ -141,17 +141,6 @@ public final class PseudoTerminalSession: @unchecked Sendable {
 
     // MARK: - Driving the program
 
-    /// Waits until the program has the terminal in non-canonical ("raw") mode, as a line editor
-    /// has while it reads keys, reading its output meanwhile. A key typed while the terminal is
-    /// canonical (the shell is running a command) goes through the line discipline first, which
-    /// turns Ctrl-D into an end-of-file mark rather than a key.
-    public func waitUntilReadingKeys(timeout: Duration = .seconds(10)) throws {
-        _ = try waitForScreen(timeout: timeout) { _ in
-            var attributes = termios()
-            return tcgetattr(masterFD, &attributes) == 0 && attributes.c_lflag & tcflag_t(ICANON) == 0
-        }
-    }
-
     /// Types raw bytes at the terminal: `"\r"` is Enter, `"\t"` Tab, `"\u{3}"` Ctrl-C,
     /// `"\u{4}"` Ctrl-D, `"\u{1b}[A"` the Up arrow.
     ///
