@@ -40,10 +40,12 @@ struct InteractiveShellTests {
             }
         }
 
-        /// Waits until the bottom line is exactly `line`.
+        /// Waits until the bottom line is exactly `line` (and, if given, `text` is on screen).
         @discardableResult
-        func waitForPromptLine(_ line: String) throws -> TerminalScreen {
-            try terminal.waitForScreen { screen in screen.lines.last(where: { !$0.isEmpty }) == line }
+        func waitForPromptLine(_ line: String, below text: String? = nil) throws -> TerminalScreen {
+            try terminal.waitForScreen { screen in
+                screen.lines.last(where: { !$0.isEmpty }) == line && text.map(screen.contains) != false
+            }
         }
     }
 
@@ -105,9 +107,10 @@ struct InteractiveShellTests {
         session.terminal.send("query-bl")
         try pressTabUntil(session) { $0.lines.last(where: { !$0.isEmpty }) == "(QEMU) query-block" }
         session.terminal.send("\t")
-        let screen = try session.terminal.waitForScreen { $0.contains("query-block-jobs") }
+        // The list, then the prompt drawn again under it with the line as it was (two writes:
+        // wait for the screen they settle on).
+        let screen = try session.waitForPromptLine("(QEMU) query-block", below: "query-block-jobs")
         #expect(screen.contains("query-blockstats"))
-        #expect(screen.lines.last(where: { !$0.isEmpty }) == "(QEMU) query-block", "\(screen)")
     }
 
     /// Presses Tab until `condition` holds: command names arrive just after the first prompt.
