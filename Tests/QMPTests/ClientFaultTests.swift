@@ -91,6 +91,21 @@ struct ClientFaultTests {
         #expect(client.runstate == .idle)
     }
 
+    /// Real QEMU does this when a client connects while it starts: RESUME, then the greeting.
+    @Test func anEventBeforeTheGreetingIsKeptAndTheHandshakeGoesOn() async throws {
+        let server = try FakeQMPServer { connection in
+            connection.send(#"{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "RESUME"}"# + "\r\n")
+            try connection.handshake()
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        #expect(client.runstate == .running)
+        #expect(client.greeting != nil)
+        #expect(client.eventHistory.map(\.name) == ["RESUME"])
+        #expect(client.events.drain().map(\.name) == ["RESUME"])
+        await client.disconnect()
+    }
+
     @Test func refusedNegotiationFailsTheHandshake() async throws {
         let server = try FakeQMPServer { connection in
             connection.send(FakeQMPConnection.greeting + "\r\n")

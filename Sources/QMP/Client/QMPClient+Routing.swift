@@ -21,7 +21,13 @@ extension QMPClient: MessageSink {
         }
         switch state.withLock({ $0.phase }) {
         case .greeting:
-            completeHandshake(.success(message))
+            // QEMU can write an event before the greeting to a client that connects while it
+            // starts (RESUME, seen in tests): the event is kept like any other.
+            if message["event"] != nil && message["QMP"] == nil {
+                routeEvent(message)
+            } else {
+                completeHandshake(.success(message))
+            }
         case .agentSync(let id):
             // Everything before the answer to our sync is stale or the reply to the 0xFF; skip it.
             if message["return"]?.intValue == id { completeHandshake(.success(message)) }
