@@ -26,6 +26,7 @@ public final class Completer: Sendable {
     private let names = Mutex(Names())
     private let hmp: Bool
     private let argumentCompleter: Mutex<(any ArgumentCompleting)?> = Mutex(nil)
+    private let continuingTransaction = Mutex(false)
 
     public init(hmp: Bool) {
         self.hmp = hmp
@@ -46,6 +47,12 @@ public final class Completer: Sendable {
         argumentCompleter.withLock { $0 = completer }
     }
 
+    /// Whether the line being read continues an open `transaction(` (the `TRANS> ` prompt): its
+    /// words are then actions and their arguments, or `)`.
+    public func setContinuingTransaction(_ continuing: Bool) {
+        continuingTransaction.withLock { $0 = continuing }
+    }
+
     /// Reads HMP's `help` text: each line starts with `name|alias [args] -- description`.
     public static func hmpNames(fromHelp text: String, prefix: String = "") -> [String] {
         text.split(separator: "\n").flatMap { line -> [String] in
@@ -61,6 +68,14 @@ public final class Completer: Sendable {
 
     /// Candidates for the word before the cursor.
     public func complete(_ lineBeforeCursor: String) -> CompletionResult {
+        if !hmp && continuingTransaction.withLock({ $0 }) {
+            // Completed as the rest of a one-line transaction: same actions, same arguments.
+            return completeLine("transaction( " + lineBeforeCursor)
+        }
+        return completeLine(lineBeforeCursor)
+    }
+
+    private func completeLine(_ lineBeforeCursor: String) -> CompletionResult {
         let word = String(lineBeforeCursor.reversed().prefix(while: { !$0.isWhitespace }).reversed())
         let before = lineBeforeCursor.dropLast(word.count)
         let earlierWords = before.split(whereSeparator: \.isWhitespace).map(String.init)

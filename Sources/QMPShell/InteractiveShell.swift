@@ -91,6 +91,7 @@ public final class InteractiveShell {
         defer { supervising.cancel() }
         while true {
             let prompt = runner.isInTransaction ? "TRANS> " : "(QEMU) "
+            completer.setContinuingTransaction(runner.isInTransaction)
             let input = await editor.readLine(prompt: prompt)
             if connectionLost.isSet { return 3 }
             switch input {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QMPShell
 
 /// The command line: a drop-in for Python's qmp-shell (`-H -v -p -l -N`), plus scripting,
 /// watching and launch options.
@@ -50,7 +51,12 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "Do not refuse lines whose arguments do not fit the server's schema (values are still typed by it).")
     var noSchemaCheck = false
 
-    @Option(name: .customLong("event"), help: ArgumentHelp("Show only events named NAME (repeatable).", valueName: "NAME"))
+    @Option(
+        name: .customLong("event"), help: ArgumentHelp("Show only events named NAME (repeatable).", valueName: "NAME"),
+        // The names in the schemas cached by earlier sessions: no server is asked while completing.
+        completion: .custom { _, _, prefix in
+            (SchemaCache.standard()?.cachedEventNames() ?? []).filter { $0.hasPrefix(prefix) }
+        })
     var events: [String] = []
 
     @Flag(help: "Print events as they arrive (JSON lines, or a readable form on a terminal) until interrupted.")

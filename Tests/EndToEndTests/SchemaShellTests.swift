@@ -11,11 +11,11 @@ struct SchemaShellTests {
     typealias Session = InteractiveShellTests.Session
 
     /// Types `text`, presses Tab once and waits until the line reads `expected`; then Ctrl-C
-    /// clears it for the next case.
-    func complete(_ session: Session, _ text: String, to expected: String) throws {
+    /// clears it (and an open transaction) for the next case.
+    func complete(_ session: Session, _ text: String, to expected: String, prompt: String = "(QEMU) ") throws {
         session.terminal.send(text + "\t")
         do {
-            try session.waitForPromptLine("(QEMU) " + expected)
+            try session.waitForPromptLine(prompt + expected)
         } catch {
             throw FakeServerError("\(text)<Tab> did not give \(expected): \(session.terminal.screen)")
         }
@@ -50,6 +50,11 @@ struct SchemaShellTests {
         #expect(listed.contains("discard=") && listed.contains("driver="), "\(listed)")
         session.terminal.send("\u{3}")
         try session.waitForPromptLine("(QEMU)")
+
+        // The lines of an open transaction complete as its actions.
+        session.terminal.send("transaction(\r")
+        try session.waitForPromptLine("TRANS>")
+        try complete(session, "block-dirty-bitmap-add node=n0 na", to: "block-dirty-bitmap-add node=n0 name=", prompt: "TRANS> ")
 
         // Device types and their properties are fetched on the first Tab and offered on a later one.
         session.terminal.send("device_add driver=virtio-blk-pci-t")
@@ -146,6 +151,24 @@ struct SchemaShellTests {
             ["-c", "block-dirty-bitmap-add node=n0 name=7 nme=x", qemu.socketPath],
             environment: ["HOME": home.path, "XDG_CACHE_HOME": log])
         #expect(blocked.standardError == "-c:1: column 39: unknown argument 'nme' for block-dirty-bitmap-add (did you mean 'name'?)\n")
+    }
+
+    @Test func theEventOptionCompletesFromCachedSchemas() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let environment = ["HOME": home.path, "XDG_CACHE_HOME": home.file("xdg-cache")]
+        // What bash, zsh and fish run on Tab after `--event BLOCK_J` (see the generated scripts).
+        func complete() throws -> [String] {
+            try ShellBinary.run(["---completion", "--", "--event", "1", "7", "--event", "BLOCK_J"], environment: environment)
+                .lines
+        }
+        #expect(try complete() == [], "nothing is known before a schema was cached")
+        _ = try ShellBinary.run(["-c", "block-dirty-bitmap-add node=nowhere name=b", qemu.socketPath], environment: environment)
+        let names = try complete()
+        #expect(names.contains("BLOCK_JOB_COMPLETED") && names.contains("BLOCK_JOB_READY"), "\(names)")
+        #expect(names.allSatisfy { $0.hasPrefix("BLOCK_J") }, "\(names)")
+        let bash = try ShellBinary.run(["--generate-completion-script", "bash"])
+        #expect(bash.standardOutput.contains("---completion -- --event"), "the script asks the binary for --event")
     }
 
     @Test func noSchemaCheckSendsWhatTheSchemaWouldRefuse() throws {

@@ -71,6 +71,18 @@ import Testing
         #expect(tab(line, completer) == expected)
     }
 
+    /// After `transaction(` Enter, the `TRANS> ` lines hold actions and their arguments.
+    @Test func linesOfAnOpenTransactionCompleteActionsAndTheirArguments() async throws {
+        let completer = try await completer()
+        completer.setContinuingTransaction(true)
+        #expect(tab("block-dirty-bitmap-a", completer) == "block-dirty-bitmap-a → [block-dirty-bitmap-add ]")
+        #expect(tab("block-dirty-bitmap-add node=n0 na", completer) == "na → [name=]")
+        #expect(tab("blockdev-snapshot-sync node-name=n0 snapshot-file=x mo", completer) == "mo → [mode=]")
+        #expect(tab("abort ", completer).hasSuffix("[drive-backup ] [) ]"))
+        completer.setContinuingTransaction(false)
+        #expect(tab("abort ", completer) == " → ", "abort is no command")
+    }
+
     @Test func fileNamesWhereAFileIsExpected() async throws {
         let completer = try await completer()
         let directory = try TemporaryDirectory()

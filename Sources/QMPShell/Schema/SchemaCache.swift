@@ -109,6 +109,26 @@ public struct SchemaCache: Sendable {
         return true
     }
 
+    /// The event names in every schema of the cache, sorted and without repeats: what `--event`
+    /// can name before any connection (the generated shell completions ask the binary for them).
+    /// Empty without a readable cache.
+    public func cachedEventNames() -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names = Set<String>()
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix("schema-"), name.hasSuffix(".json"), let bytes = Self.readFile(directory + "/" + name),
+                let stored = try? JSONParser.parse(bytes), let schema = stored["schema"],
+                let model = try? QMPSchema(introspection: schema)
+            else { continue }
+            names.formUnion(model.eventNames)
+        }
+        return names.sorted()
+    }
+
     // MARK: - Files
 
     private static func readFile(_ path: String) -> [UInt8]? {
