@@ -16,20 +16,42 @@ public struct EditorOutput: ShellOutput {
 
 /// The line being run, so Ctrl-C (which the editor reports while no line is read) can interrupt
 /// a long `.wait` or `.sleep`.
+///
+/// Ctrl-C pressed just after Enter, before the line has started, is kept for it: the editor
+/// reports it once the line has left the prompt, and the line starts a moment later.
 public final class RunningLine: Sendable {
-    private let task = Mutex<Task<LineOutcome, Never>?>(nil)
+    private struct State {
+        var task: Task<LineOutcome, Never>?
+        var interruptedBeforeStart = false
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    /// Cancels the line being run, if any.
+    /// Cancels the line being run, or the one about to start.
     public func interrupt() {
-        task.withLock { $0 }?.cancel()
+        let running = state.withLock { state in
+            if state.task == nil { state.interruptedBeforeStart = true }
+            return state.task
+        }
+        running?.cancel()
+    }
+
+    /// Forgets a Ctrl-C that no line took: called before the next prompt.
+    func forgetInterrupt() {
+        state.withLock { $0.interruptedBeforeStart = false }
     }
 
     func run(_ body: @escaping @Sendable () async -> LineOutcome) async -> LineOutcome {
         let running = Task { await body() }
-        task.withLock { $0 = running }
-        defer { task.withLock { $0 = nil } }
+        let interrupted = state.withLock { state in
+            state.task = running
+            defer { state.interruptedBeforeStart = false }
+            return state.interruptedBeforeStart
+        }
+        if interrupted { running.cancel() }
+        defer { state.withLock { $0.task = nil } }
         return await running.value
     }
 }
@@ -92,6 +114,7 @@ public final class InteractiveShell {
         while true {
             let prompt = runner.isInTransaction ? "TRANS> " : "(QEMU) "
             completer.setContinuingTransaction(runner.isInTransaction)
+            running.forgetInterrupt()
             let input = await editor.readLine(prompt: prompt)
             if connectionLost.isSet { return 3 }
             switch input {

@@ -208,10 +208,12 @@ final class TerminalSession {
         if fds[0].revents != 0 {
             mailbox.drainWakeUps()
         }
+        // Requests first: a Ctrl-C that comes with the request for the next line then clears
+        // that prompt, rather than counting as one for the line that just ended.
+        serveMailbox()
         if fds[1].revents != 0 {
             handleSignals()
         }
-        serveMailbox()
         return fds.count > 2 ? fds[2].revents : 0
     }
 
