@@ -385,9 +385,7 @@ struct ClientFaultTests {
     @Test func eventsAndRepliesAreDeliveredInWireOrder() async throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
-            let message = try connection.expect("stop")
-            connection.send(#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n")
-            connection.reply(to: message, with: [:])
+            try connection.answer("stop", after: #"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"#)
             connection.waitForClose()
         }
         let client = try await connectedClient(server)
@@ -405,12 +403,8 @@ struct ClientFaultTests {
     @Test func theDefaultListenerFirstUsedLateHoldsEarlierEventsOnceEach() async throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
-            let stop = try connection.expect("stop")
-            connection.send(#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n")
-            connection.reply(to: stop, with: [:])
-            let cont = try connection.expect("cont")
-            connection.send(#"{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}}"# + "\r\n")
-            connection.reply(to: cont, with: [:])
+            try connection.answer("stop", after: #"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"#)
+            try connection.answer("cont", after: #"{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}}"#)
             connection.waitForClose()
         }
         let client = try await connectedClient(server) { $0.defaultListenerCapacity = 1 }

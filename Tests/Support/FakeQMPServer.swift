@@ -225,6 +225,14 @@ public final class FakeQMPConnection: @unchecked Sendable {
         send(message: .object(reply))
     }
 
+    /// Reads `command` and answers it with an empty return, sending `event` (a message as QEMU
+    /// writes it, without the line end) first, as QEMU emits a command's event before its reply.
+    public func answer(_ command: String, after event: String) throws {
+        let message = try expect(command)
+        send(event + "\r\n")
+        reply(to: message, with: [:])
+    }
+
     /// Floods the client with `count` `JOB_STATUS_CHANGE` events whose ids are `idPrefix` + 1...count
     /// (so a test can check order and which ones were kept), a thousand per write.
     public func sendJobEventFlood(

@@ -56,14 +56,11 @@ extension QMPClient {
         let listener = EventListener(capacity: 1) { $0.sequence > mark.sequence && predicate($0) }
         // Registering and searching the history under one lock: no event falls between the two.
         let (earlier, finished) = state.withLock { state -> (QMPEvent?, Bool) in
-            // The history is in sequence order: look only at the events after the mark.
-            var start = state.history.endIndex
-            while start > state.history.startIndex {
-                let before = state.history.index(before: start)
-                if state.history[before].sequence <= mark.sequence { break }
-                start = before
-            }
-            if let match = state.history[start...].first(where: listener.accepts) { return (match, state.closed) }
+            // Sequence numbers are consecutive and the history ends with the newest event, so the
+            // events after the mark are its last `eventSequence - mark` ones.
+            let newer = mark.sequence < state.eventSequence ? state.eventSequence - mark.sequence : 0
+            let after = state.history.suffix(Int(min(newer, UInt64(state.history.count))))
+            if let match = after.first(where: listener.accepts) { return (match, state.closed) }
             state.listeners.append(listener)
             return (nil, state.closed)
         }
