@@ -63,11 +63,20 @@ let package = Package(
             dependencies: ["QMP"],
             path: "Tests/Support"
         ),
-        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport"]),
+        // Test traits over the helpers (they need Swift Testing, which the benchmarks do not link).
+        .target(
+            name: "QMPTestTraits",
+            dependencies: ["QMPTestSupport"],
+            path: "Tests/Traits"
+        ),
+        // The helpers' own tests: the VT100 screen model, the pseudo-terminal driver, the fake
+        // server's framing.
+        .testTarget(name: "TestSupportTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
         // The schema tests fetch the installed QEMU's schema, hence the test support.
         .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
         // Runs the built `qmp-shell` as a user would: -c, -f, pipes, and a real pseudo-terminal.
-        .testTarget(name: "EndToEndTests", dependencies: ["QMP", "QMPTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,12 +1,13 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// The built `qmp-shell -c query-status` against a hostile server: each fault ends by itself,
 /// without a crash, with the documented exit status, one clear message, and nothing lost where the
 /// protocol allows recovery. Docs/ROBUSTNESS.md lists the cases.
-@Suite("qmp-shell against a hostile server")
+@Suite("qmp-shell against a hostile server", .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct HostileServerTests {
     struct Fault: CustomTestStringConvertible, Sendable {
         let name: String
@@ -127,14 +128,9 @@ struct HostileServerTests {
             connection.waitForClose()
         }, status: 0, message: nil, output: [statusReply]),
         Fault(name: "LF-only endings with batched messages", script: { connection in
-            connection.send(FakeQMPConnection.greeting + "\n")
-            let negotiation = try connection.expect("qmp_capabilities")
-            connection.send(#"{"return": {}, "id": "# + negotiation["id"]!.serialized() + "}\n")
-            let message = try connection.expect("query-status")
-            // An event and the reply in one write, LF only.
-            connection.send(
-                #"{"event": "RESUME", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"# + "\n"
-                    + #"{"return": {"status": "running", "singlestep": false, "running": true}, "id": "# + message["id"]!.serialized() + "}\n")
+            try connection.answerWithLineFeedsOnly(
+                "query-status", with: ["status": "running", "singlestep": false, "running": true],
+                after: #"{"event": "RESUME", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#)
             connection.waitForClose()
         }, status: 0, message: nil, output: [#"{"event":"RESUME""#, statusReply]),
         Fault(name: "close right after the reply", script: { connection in
@@ -155,7 +151,8 @@ struct HostileServerTests {
     func fault(_ fault: Fault) throws {
         let server = try FakeQMPServer(script: fault.script)
         let arguments = fault.commands.flatMap { ["-c", $0] } + [server.path]
-        let result = try ShellBinary.run(arguments, timeout: .seconds(60))
+        // The slowest cases (16 MiB, 200,000-deep nesting) take a few seconds in a debug build.
+        let result = try ShellBinary.run(arguments, timeout: .seconds(30))
         #expect(!result.crashed, "crashed: \(result.standardError)")
         #expect(result.status != -1, "did not end by itself")
         #expect(result.status == fault.status, "\(result.standardError)")
@@ -185,7 +182,8 @@ struct HostileServerTests {
             HostileServerTests.answerStatus(connection, message)
             connection.waitForClose()
         }
-        let result = try ShellBinary.run(["-c", "query-status", server.path], timeout: .seconds(120))
+        // About 5 s on a quiet machine and 25 s with five builds sharing the two cores: 60 s.
+        let result = try ShellBinary.run(["-c", "query-status", server.path], timeout: .seconds(60))
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.lines.last == Self.statusReply, "the reply comes after the events that preceded it")
         let shown = result.lines.count - 1

@@ -1,10 +1,11 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// The interactive shell in a real pseudo-terminal against real QEMU: keystrokes in, screen out.
-@Suite("Interactive shell in a pseudo-terminal", .serialized)
+@Suite("Interactive shell in a pseudo-terminal", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct InteractiveShellTests {
     /// A shell on a fresh QEMU, with its own HOME so history starts empty.
     struct Session {
@@ -202,10 +203,13 @@ struct InteractiveShellTests {
         #expect(replay.standardOutput.contains(#""event":"STOP""#))
     }
 
-    @Test func keysTypedWhileACommandRunsReachTheNextPrompt() throws {
+    @Test func keysTypedWhileACommandRunsReachTheNextPrompt() async throws {
         let session = try Session()
-        try session.enterAndWaitWhileItRuns(".sleep 2")
+        // A command that runs until the test ends it, so the keys are typed while it runs however
+        // slow the machine is.
+        try session.enterAndWaitWhileItRuns(".wait STOP timeout=30")
         session.terminal.send("query-name\r\u{4}")
+        try await session.qemu.controlExecute("stop")
         #expect(try session.terminal.waitForExit() == 0, "Ctrl-D typed ahead ends the shell")
         let lines = session.terminal.screen.lines
         // Shown once, by the prompt that read it (the terminal does not echo it over the sleep).

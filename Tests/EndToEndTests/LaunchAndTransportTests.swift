@@ -1,10 +1,11 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// Launch mode, file-descriptor passing and TCP monitors, as a user runs them.
-@Suite("Launch mode, fd passing and TCP against real QEMU", .serialized)
+@Suite("Launch mode, fd passing and TCP against real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct LaunchAndTransportTests {
     /// The shell's private directories still on disk.
     func leftoverDirectories() throws -> Set<String> {
@@ -67,7 +68,7 @@ struct LaunchAndTransportTests {
     }
 
     @Test func tcpMonitorsWorkAndRefuseFdPassingClearly() throws {
-        let port = try freeTCPPort()
+        let port = try QEMUInstance.freeTCPPort()
         let qemu = try QEMUInstance(extraArguments: ["-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"])
         let result = try ShellBinary.run(["-c", "query-status", "-c", ".getfd x /dev/null", "127.0.0.1:\(port)"])
         #expect(result.status == 1)
@@ -89,23 +90,6 @@ struct LaunchAndTransportTests {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw FakeServerError("\(path) failed") }
-    }
-
-    private func freeTCPPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Process ids whose command line contains `text`, from /proc.

@@ -1,11 +1,12 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// `qmp-shell -c`, `-f` and piped standard input against real QEMU: standard output carries only
 /// JSON, diagnostics name the place, exit codes follow the contract.
-@Suite("Non-interactive mode against real QEMU")
+@Suite("Non-interactive mode against real QEMU", .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct NonInteractiveTests {
     func json(_ line: String) throws -> JSONValue { try JSONParser.parse(line) }
 

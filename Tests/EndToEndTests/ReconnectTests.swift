@@ -1,10 +1,11 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// `--reconnect`: a server that is not there yet, or goes away and comes back on the same path.
-@Suite("Reconnecting to real QEMU", .serialized)
+@Suite("Reconnecting to real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct ReconnectTests {
     @Test func theInteractiveShellReconnectsAndSaysWhichQEMUItReached() throws {
         let directory = try TemporaryDirectory()
@@ -36,7 +37,7 @@ struct ReconnectTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("late.sock")
         let running = Task.detached {
-            try ShellBinary.run(["--reconnect", "--retry-delay", "0.1", "-c", "query-status", path], timeout: .seconds(60))
+            try ShellBinary.run(["--reconnect", "--retry-delay", "0.1", "-c", "query-status", path])
         }
         try await Task.sleep(for: .milliseconds(500))
         let qemu = try QEMUInstance(socketPath: path)

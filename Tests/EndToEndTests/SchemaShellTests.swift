@@ -1,12 +1,13 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// The schema-aware shell against real QEMU: Tab completes arguments and values in a real
 /// pseudo-terminal; scripts get values typed by the schema and errors before anything is sent;
 /// the schema is cached per QEMU build.
-@Suite("Schema-aware shell against real QEMU", .serialized)
+@Suite("Schema-aware shell against real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct SchemaShellTests {
     typealias Session = InteractiveShellTests.Session
 

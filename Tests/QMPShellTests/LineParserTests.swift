@@ -3,7 +3,7 @@ import Testing
 
 @testable import QMPShell
 
-@Suite struct CommandLineTests {
+@Suite(.timeLimit(.minutes(1))) struct CommandLineTests {
     @Test(arguments: [
         // Plain commands; whitespace around and between tokens does not matter.
         ("query-status", #"{"execute":"query-status"}"#),
@@ -150,7 +150,7 @@ import Testing
     }
 }
 
-@Suite struct ErrorTests {
+@Suite(.timeLimit(.minutes(1))) struct ErrorTests {
     @Test(arguments: [
         // Unterminated quotes, at the opening quote.
         (#"blockdev-add filename="abc"#, #"column 23: unterminated quote in value of 'filename'"#),
@@ -226,7 +226,7 @@ import Testing
     }
 }
 
-@Suite struct TransactionTests {
+@Suite(.timeLimit(.minutes(1))) struct TransactionTests {
     static let twoBitmaps =
         #"{"execute":"transaction","arguments":{"actions":["#
         + #"{"type":"block-dirty-bitmap-add","data":{"node":"n0","name":"b0"}},"#

@@ -6,7 +6,7 @@ import Testing
 @testable import QMPShell
 
 /// The schema cache: one private file per QEMU build; anything wrong with it means "fetch".
-@Suite struct SchemaCacheTests {
+@Suite(.timeLimit(.minutes(1))) struct SchemaCacheTests {
     let key = SchemaCache.Key(version: "7.2.22", package: "Debian 1:7.2+dfsg-7", target: "x86_64")
     let schema: JSONValue = [["name": "0", "meta-type": "object", "members": []]]
 

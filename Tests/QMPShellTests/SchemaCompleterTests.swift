@@ -6,7 +6,7 @@ import Testing
 @testable import QMPShell
 
 /// Tab with the installed QEMU's schema: what replaces the word before the cursor.
-@Suite struct SchemaCompleterTests {
+@Suite(.timeLimit(.minutes(1))) struct SchemaCompleterTests {
     /// A completer as the interactive shell sets it up, without a device catalog.
     func completer() async throws -> Completer {
         let schema = try await InstalledSchema.schema()

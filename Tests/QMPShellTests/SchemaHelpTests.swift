@@ -4,7 +4,7 @@ import Testing
 @testable import QMPShell
 
 /// `.help COMMAND` and `.help EVENT` from the schema.
-@Suite struct SchemaHelpTests {
+@Suite(.timeLimit(.minutes(1))) struct SchemaHelpTests {
     @Test func aCommandListsItsArgumentsWithTypesOptionalMarksAndEnumValues() async throws {
         let help = SchemaHelp(schema: try await InstalledSchema.schema())
         #expect(

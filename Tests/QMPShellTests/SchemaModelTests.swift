@@ -4,7 +4,7 @@ import Testing
 @testable import QMPShell
 
 /// The schema model, read from the installed QEMU's `query-qmp-schema`.
-@Suite struct SchemaModelTests {
+@Suite(.timeLimit(.minutes(1))) struct SchemaModelTests {
     @Test func readsCommandsEventsAndTheTypesTheyReferTo() async throws {
         let schema = try await InstalledSchema.schema()
         #expect(schema.commands.count > 150)

@@ -25,7 +25,7 @@ func schemaOutcome(
 }
 
 /// The declared type decides how `key=value` is sent; what cannot fit is an error before sending.
-@Suite struct SchemaTypingTests {
+@Suite(.timeLimit(.minutes(1))) struct SchemaTypingTests {
     @Test(arguments: [
         // str gets the text as typed, whatever it looks like.
         (

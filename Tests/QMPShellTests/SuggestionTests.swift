@@ -3,7 +3,7 @@ import Testing
 @testable import QMPShell
 
 /// "Did you mean": the nearest name within a third of the word's length, else a name it begins.
-@Suite struct SuggestionTests {
+@Suite(.timeLimit(.minutes(1))) struct SuggestionTests {
     @Test(arguments: [
         ("nme", ["node", "name", "granularity"], "name"),
         ("naem", ["node", "name"], "name"),

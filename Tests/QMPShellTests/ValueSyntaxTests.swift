@@ -3,7 +3,7 @@ import Testing
 
 @testable import QMPShell
 
-@Suite struct PythonLiteralTests {
+@Suite(.timeLimit(.minutes(1))) struct PythonLiteralTests {
     @Test(arguments: [
         (#"['a', "b", 'it\'s', "it's"]"#, #"["a","b","it's","it's"]"#),
         ("{'a': True, 'b': False, 'c': None}", #"{"a":true,"b":false,"c":null}"#),
@@ -68,7 +68,7 @@ import Testing
     }
 }
 
-@Suite struct ValueSyntaxTests {
+@Suite(.timeLimit(.minutes(1))) struct ValueSyntaxTests {
     @Test(arguments: [
         ("12", "12"), ("-12", "-12"), ("+12", "12"), ("012", "12"), ("0", "0"), ("0x1f", "31"),
         ("1.5", "1.5"), (".5", "0.5"), ("5.", "5.0"), ("1e9", "1e9"), ("1E+9", "1E+9"),
@@ -104,7 +104,7 @@ private struct OwnerEchoTyping: ValueTyping {
     }
 }
 
-@Suite struct ReplaceableTypingTests {
+@Suite(.timeLimit(.minutes(1))) struct ReplaceableTypingTests {
     @Test func theInjectedTypingDecides() throws {
         var parser = LineParser(valueTyping: OwnerEchoTyping())
         #expect(
@@ -127,7 +127,7 @@ private struct OwnerEchoTyping: ValueTyping {
     }
 }
 
-@Suite struct DirectiveArgumentTests {
+@Suite(.timeLimit(.minutes(1))) struct DirectiveArgumentTests {
     @Test(arguments: [
         (
             "JOB_STATUS_CHANGE id=j0 status=concluded timeout=5", ["JOB_STATUS_CHANGE"],

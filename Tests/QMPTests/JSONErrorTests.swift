@@ -2,7 +2,7 @@ import Testing
 
 @testable import QMP
 
-@Suite("JSON parse errors")
+@Suite("JSON parse errors", .timeLimit(.minutes(1)))
 struct JSONErrorTests {
     static let cases: [(input: String, offset: Int, reason: String)] = [
         (#"{"a" 1}"#, 5, "':'"),
@@ -94,7 +94,7 @@ struct JSONErrorTests {
     }
 }
 
-@Suite("JSON nesting depth")
+@Suite("JSON nesting depth", .timeLimit(.minutes(1)))
 struct JSONDepthTests {
     static func nestedArrays(_ depth: Int) -> String {
         String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
@@ -196,17 +196,23 @@ struct JSONDepthTests {
         let results = try await Task {
             let arrayValue = try JSONParser.parse(arrays)
             let objectValue = try JSONParser.parse(objects)
+            // Two separately parsed copies, and one that differs only at the innermost level, so
+            // the comparison walks all the way down rather than stopping at shared storage.
+            let sameArrays = try JSONParser.parse(arrays)
+            let innermostDiffers = try JSONParser.parse(arrays.replacingOccurrences(of: "[]", with: "[1]"))
             // Writing, comparing and hashing the value recurse as deeply as parsing did.
             return (
-                arrayValue.serialized(), arrayValue.serialized(.pretty).count, arrayValue == arrayValue,
-                objectValue.serialized(), Set([objectValue, arrayValue]).count
+                arrayValue.serialized(), arrayValue.serialized(.pretty).count,
+                arrayValue == sameArrays, arrayValue == innermostDiffers,
+                objectValue.serialized(), Set([objectValue, arrayValue, sameArrays]).count
             )
         }.value
         #expect(results.0 == arrays)
         #expect(results.1 > arrays.count)
-        #expect(results.2)
-        #expect(results.3 == objects)
-        #expect(results.4 == 2)
+        #expect(results.2, "equal values compare equal at every depth")
+        #expect(!results.3, "a difference at the innermost level is found")
+        #expect(results.4 == objects)
+        #expect(results.5 == 2)
 
         let detached = try await Task.detached { try JSONParser.parse(arrays).serialized() }.value
         #expect(detached == arrays)
@@ -220,7 +226,7 @@ struct JSONDepthTests {
     }
 }
 
-@Suite("JSON pretty layout")
+@Suite("JSON pretty layout", .timeLimit(.minutes(1)))
 struct JSONPrettyTests {
     @Test("a small nested object is laid out with four-space indentation")
     func nestedObject() throws {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import QMP
 
-@Suite("JSON numbers")
+@Suite("JSON numbers", .timeLimit(.minutes(1)))
 struct JSONNumberTests {
     /// A valid JSON number and what it should read as.
     struct ValidCase: Sendable, CustomTestStringConvertible {

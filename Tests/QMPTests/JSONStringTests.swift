@@ -2,7 +2,7 @@ import Testing
 
 @testable import QMP
 
-@Suite("JSON strings")
+@Suite("JSON strings", .timeLimit(.minutes(1)))
 struct JSONStringTests {
     // MARK: Reading escapes
 

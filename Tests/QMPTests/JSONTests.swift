@@ -31,7 +31,7 @@ func jsonCompact(_ text: String) throws -> String {
 
 // MARK: - Round trips
 
-@Suite("JSON round trips")
+@Suite("JSON round trips", .timeLimit(.minutes(1)))
 struct JSONRoundTripTests {
     /// Inputs written compactly: parsing and serializing compactly must give back the same text.
     static let compactInputs: [String] = [
@@ -155,7 +155,7 @@ struct JSONRoundTripTests {
 
 // MARK: - Values, objects, paths, literals
 
-@Suite("JSON values and objects")
+@Suite("JSON values and objects", .timeLimit(.minutes(1)))
 struct JSONValueTests {
     static let document: JSONValue = [
         "return": [

@@ -4,7 +4,7 @@ import QMPTestSupport
 import Testing
 
 /// The client against a real QEMU (`-M none`) and a real qemu-ga.
-@Suite("Client against real QEMU")
+@Suite("Client against real QEMU", .timeLimit(.minutes(2)))
 struct QEMUIntegrationTests {
     func connect(_ qemu: QEMUInstance) async throws -> QMPClient {
         let client = QMPClient(configuration: .patient)
@@ -117,7 +117,8 @@ struct QEMUIntegrationTests {
         try await Task.sleep(for: .milliseconds(200))
         qemu.kill()
         await #expect(throws: QMPError.disconnected("the server closed the connection")) { try await pending.value }
-        #expect(await client.waitUntilDisconnected() == .disconnected("the server closed the connection"))
+        let cause = try await within(.seconds(10), "the end of the session") { await client.waitUntilDisconnected() }
+        #expect(cause == .disconnected("the server closed the connection"))
         #expect(client.runstate == .idle)
     }
 
@@ -139,7 +140,8 @@ struct QEMUIntegrationTests {
         try await client.accept(from: listener, timeout: .seconds(20))
         #expect(try await client.execute("query-status")["status"] == "running")
         try await client.execute("quit")
-        #expect(await client.waitUntilDisconnected() == .disconnected("the server closed the connection"))
+        let cause = try await within(.seconds(10), "the end of the session") { await client.waitUntilDisconnected() }
+        #expect(cause == .disconnected("the server closed the connection"))
     }
 
     @Test func scopedListenersAndAsyncIteration() async throws {
@@ -148,19 +150,48 @@ struct QEMUIntegrationTests {
         let names = try await client.withListener(to: ["STOP", "RESUME"]) { listener in
             try await client.execute("stop")
             try await client.execute("cont")
-            var names: [String] = []
-            for await event in listener {
-                names.append(event.name)
-                if names.count == 2 { break }
+            return try await within(.seconds(10), "STOP and RESUME") {
+                var names: [String] = []
+                for await event in listener {
+                    names.append(event.name)
+                    if names.count == 2 { break }
+                }
+                return names
             }
-            return names
         }
         #expect(names == ["STOP", "RESUME"])
         await client.disconnect()
         // After the connection ends, iterating the default listener drains what is left and stops.
-        var remaining = 0
-        for await _ in client.events { remaining += 1 }
+        let remaining = try await within(.seconds(10), "the default listener to end") {
+            var remaining = 0
+            for await _ in client.events { remaining += 1 }
+            return remaining
+        }
         #expect(remaining == 2)
+    }
+
+    @Test func outOfBandCommandsRunOnRealQEMU() async throws {
+        let qemu = try QEMUInstance()
+        let client = try await connect(qemu)
+        // query-yank allows out-of-band execution in QEMU 7.2; a command that does not is refused.
+        #expect(try await client.execute("query-yank", oob: true).arrayValue != nil)
+        await #expect(throws: QMPError.self) { try await client.execute("query-status", oob: true) }
+        await client.disconnect()
+    }
+
+    @Test func fileDescriptorsNeedAUnixSocketAndTheSessionGoesOn() async throws {
+        let port = try QEMUInstance.freeTCPPort()
+        let qemu = try QEMUInstance(extraArguments: ["-qmp", "tcp:127.0.0.1:\(port),server=on,wait=off"])
+        let client = QMPClient(configuration: .patient)
+        try await client.connect(to: .tcp(host: "127.0.0.1", port: port))
+        let fd = open("/dev/null", O_RDONLY)
+        defer { close(fd) }
+        await #expect(throws: QMPError.invalidState("file descriptors can only be passed over a UNIX socket, not TCP")) {
+            try await client.execute("getfd", arguments: ["fdname": "null"], passing: [fd])
+        }
+        #expect(try await client.execute("query-status")["status"] == "running", "nothing was sent; the session goes on")
+        await client.disconnect()
+        withExtendedLifetime(qemu) {}
     }
 
     @Test func guestAgentHandshakePingAndInfo() async throws {

@@ -5,6 +5,8 @@ import QMP
 /// garbage, id-less errors, unknown ids, huge or deeply nested messages, cuts, silence, floods.
 ///
 /// Each accepted connection runs `script` on its own thread with a blocking ``FakeQMPConnection``.
+/// An error the script throws (an expectation the client did not meet) goes to the
+/// ``FakeServerFailures`` of the task that made the server, so the test fails with its message.
 public final class FakeQMPServer: Sendable {
     /// The socket path clients connect to.
     public let path: String
@@ -16,6 +18,7 @@ public final class FakeQMPServer: Sendable {
         path = directory.file("qmp.sock")
         listener = try FakeQMPServer.listen(path: path)
         let listener = self.listener
+        let failures = FakeServerFailures.current
         let thread = Thread {
             while true {
                 let fd = accept(listener, nil, nil)
@@ -25,7 +28,15 @@ public final class FakeQMPServer: Sendable {
                 }
                 let worker = Thread {
                     let connection = FakeQMPConnection(descriptor: fd)
-                    try? script(connection)
+                    do {
+                        try script(connection)
+                    } catch {
+                        if let failures {
+                            failures.record("\(error)")
+                        } else {
+                            FileHandle.standardError.write(Data("fake server: \(error)\n".utf8))
+                        }
+                    }
                     connection.close()
                 }
                 worker.stackSize = 64 << 20
@@ -233,10 +244,23 @@ public final class FakeQMPConnection: @unchecked Sendable {
         reply(to: message, with: [:])
     }
 
+    /// Handshakes, then answers `command` with `value`, ending every line with LF only (as qemu-ga
+    /// does) and sending `event` and the reply in one write.
+    public func answerWithLineFeedsOnly(_ command: String, with value: JSONValue, after event: String) throws {
+        send(Self.greeting + "\n")
+        let negotiation = try expect("qmp_capabilities")
+        send(#"{"return": {}, "id": "# + (negotiation["id"] ?? .null).serialized() + "}\n")
+        let message = try expect(command)
+        let reply: JSONValue = ["return": value, "id": message["id"] ?? .null]
+        send(event + "\n" + reply.serialized() + "\n")
+    }
+
     /// Floods the client with `count` `JOB_STATUS_CHANGE` events whose ids are `idPrefix` + 1...count
-    /// (so a test can check order and which ones were kept), a thousand per write.
+    /// (so a test can check order and which ones were kept), a thousand per write. `sent` is told
+    /// how many have been written after each write (a write blocks while the client reads nothing).
     public func sendJobEventFlood(
-        count: Int, idPrefix: String = "job", timestamp: (seconds: Int, microseconds: Int) = (1, 0)
+        count: Int, idPrefix: String = "job", timestamp: (seconds: Int, microseconds: Int) = (1, 0),
+        sent: (Int) -> Void = { _ in }
     ) {
         var chunk = ""
         for index in 1...count {
@@ -244,6 +268,7 @@ public final class FakeQMPConnection: @unchecked Sendable {
             if index % 1000 == 0 || index == count {
                 send(chunk)
                 chunk = ""
+                sent(index)
             }
         }
     }

@@ -235,8 +235,9 @@ public final class PseudoTerminalSession: @unchecked Sendable {
             }
             if found { return }
             if ended { throw failure("the terminal closed before \"\(text)\" was written") }
-            let remaining = Self.milliseconds(until: deadline, atMost: .seconds(3600))
+            let remaining = Self.milliseconds(until: deadline, atMost: Self.slice)
             if remaining == 0 { throw failure("timed out after \(timeout) waiting for \"\(text)\" in the output") }
+            try stopIfCancelled(waitingFor: "\"\(text)\" in the output")
             var descriptor = pollfd(fd: masterFD, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, remaining)
         }
@@ -268,10 +269,11 @@ public final class PseudoTerminalSession: @unchecked Sendable {
                 let how = status.map { "the program exited with status \($0)" } ?? "the terminal was hung up"
                 throw failure("\(how) before the screen showed what was expected")
             }
-            let remaining = Self.milliseconds(until: deadline, atMost: .seconds(3600))
+            let remaining = Self.milliseconds(until: deadline, atMost: Self.slice)
             if remaining == 0 {
                 throw failure("timed out after \(timeout) waiting for the screen")
             }
+            try stopIfCancelled(waitingFor: "the screen")
             var descriptor = pollfd(fd: masterFD, events: Int16(POLLIN), revents: 0)
             _ = poll(&descriptor, 1, remaining)
         }
@@ -310,11 +312,12 @@ public final class PseudoTerminalSession: @unchecked Sendable {
                 return status
             }
             // Without a pidfd nothing signals the exit itself, so recheck often.
-            let slice: Duration = pidFD >= 0 ? .seconds(3600) : .milliseconds(20)
+            let slice: Duration = pidFD >= 0 ? Self.slice : .milliseconds(20)
             let remaining = Self.milliseconds(until: deadline, atMost: slice)
             if remaining == 0 {
                 throw failure("timed out after \(timeout) waiting for the program to exit")
             }
+            try stopIfCancelled(waitingFor: "the program to exit")
             var descriptors = [
                 pollfd(fd: pidFD, events: Int16(POLLIN), revents: 0),
                 // A negative descriptor is skipped by poll(2): a hung-up terminal would
@@ -326,6 +329,14 @@ public final class PseudoTerminalSession: @unchecked Sendable {
     }
 
     // MARK: - Internals
+
+    /// How long one poll(2) of a wait may block: the waits check between polls whether their test
+    /// was cancelled (its time limit passed), so a stuck program fails the test at its limit.
+    private static let slice: Duration = .milliseconds(100)
+
+    private func stopIfCancelled(waitingFor what: String) throws {
+        if Task.isCancelled { throw failure("the test was cancelled (time limit) while waiting for \(what)") }
+    }
 
     private func failure(_ message: String) -> PseudoTerminalError {
         state.withLock { state in

@@ -12,8 +12,8 @@ public final class QEMUInstance: @unchecked Sendable {
     /// The emulator binary; `make` installs it from Debian's qemu-system-x86.
     public static let binary = "/usr/bin/qemu-system-x86_64"
 
-    /// Starts QEMU and waits until both monitors listen. `socketPath` puts the tested monitor at a
-    /// chosen path (to start a second QEMU where a first one was).
+    /// Starts QEMU and waits until both monitors accept connections. `socketPath` puts the tested
+    /// monitor at a chosen path (to start a second QEMU where a first one was).
     public init(machine: String = "none", extraArguments: [String] = [], socketPath chosenPath: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "qmp-qemu")
         socketPath = chosenPath ?? directory.file("qmp.sock")
@@ -28,13 +28,64 @@ public final class QEMUInstance: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !(FileManager.default.fileExists(atPath: socketPath) && FileManager.default.fileExists(atPath: controlPath)) {
+        // The file appears at bind(2), a moment before listen(2): until then a client is refused.
+        // TCP monitors among the extra arguments (`-qmp tcp:127.0.0.1:PORT,...`) are waited for too.
+        let tcpPorts = zip(extraArguments, extraArguments.dropFirst()).compactMap { option, value -> Int? in
+            guard option == "-qmp", value.hasPrefix("tcp:127.0.0.1:") else { return nil }
+            return Int(value.dropFirst("tcp:127.0.0.1:".count).prefix { $0.isNumber })
+        }
+        while !(Self.acceptsConnections(socketPath) && Self.acceptsConnections(controlPath)
+            && tcpPorts.allSatisfy(Self.acceptsTCPConnections))
+        {
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
                 throw FakeServerError("QEMU did not start (\(Self.binary) \(process.arguments!.joined(separator: " ")))")
             }
             usleep(10_000)
         }
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on now, for a `-qmp tcp:` monitor.
+    public static func freeTCPPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether a UNIX socket at `path` accepts a connection (closed again at once; QEMU then
+    /// waits for the next client).
+    static func acceptsConnections(_ path: String) -> Bool {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return FakeQMPServer.withSocketAddress(path) { connect(descriptor, $0, $1) } == 0
+    }
+
+    /// Whether something accepts a TCP connection on 127.0.0.1:`port` (closed again at once).
+    static func acceptsTCPConnections(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
     }
 
     /// The version `qemu-system-x86_64 --version` reports, e.g. "7.2.22", to compare with what
@@ -114,7 +165,7 @@ public final class GuestAgentInstance: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !FileManager.default.fileExists(atPath: socketPath) {
+        while !QEMUInstance.acceptsConnections(socketPath) {
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
                 throw FakeServerError("qemu-ga did not start")

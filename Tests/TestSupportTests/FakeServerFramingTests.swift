@@ -1,12 +1,13 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Synchronization
 import Testing
 
 /// The fake server splits what a client sends as QEMU does, by balanced brackets rather than by
 /// line, so clients that send no newline (Python's qemu.qmp) can talk to it.
-@Suite("Fake server framing")
+@Suite("Fake server framing", .timeLimit(.minutes(1)), .checksFakeServerScripts)
 struct FakeServerFramingTests {
     @Test func messagesWithoutNewlinesSplitMidValueAreSeparated() throws {
         let received = Mutex<[String]>([])

@@ -47,7 +47,7 @@ struct ScreenCase: CustomTestStringConvertible, Sendable {
 
 private let esc = "\u{1b}"
 
-@Suite("Terminal screen model")
+@Suite("Terminal screen model", .timeLimit(.minutes(1)))
 struct TerminalScreenTests {
     static let cases: [ScreenCase] = [
         // Text and auto-wrap.
@@ -160,7 +160,7 @@ struct TerminalScreenTests {
 
 // MARK: - Live programs in a real pseudo-terminal
 
-@Suite("Pseudo-terminal sessions")
+@Suite("Pseudo-terminal sessions", .timeLimit(.minutes(1)))
 struct PseudoTerminalSessionTests {
     @Test func childRunsOnATerminalOfTheRequestedSize() throws {
         let session = try PseudoTerminalSession(
