@@ -151,8 +151,9 @@ struct HostileServerTests {
     func fault(_ fault: Fault) throws {
         let server = try FakeQMPServer(script: fault.script)
         let arguments = fault.commands.flatMap { ["-c", $0] } + [server.path]
-        // The slowest cases (16 MiB, 200,000-deep nesting) take a few seconds in a debug build.
-        let result = try ShellBinary.run(arguments, timeout: .seconds(30))
+        // The slowest case, the 16 MiB reply, takes about 3 s in a debug build on a quiet machine
+        // and up to 20 s with other builds on the two cores.
+        let result = try ShellBinary.run(arguments, timeout: .seconds(60))
         #expect(!result.crashed, "crashed: \(result.standardError)")
         #expect(result.status != -1, "did not end by itself")
         #expect(result.status == fault.status, "\(result.standardError)")
@@ -169,6 +170,23 @@ struct HostileServerTests {
         for (line, expected) in zip(lines, fault.output) {
             #expect(line.hasPrefix(expected), "\(line.prefix(300)) does not start with \(expected)")
         }
+    }
+
+    @Test func aSixteenMebibyteReplyIsPrintedWhole() throws {
+        let size = 16 << 20
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            connection.reply(to: message, with: ["blob": .string(String(repeating: "a", count: size))])
+            connection.waitForClose()
+        }
+        // As in the battery above: up to 20 s on a loaded machine.
+        let result = try ShellBinary.run(["-c", "query-status", server.path], timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.lines.count == 1)
+        let reply = try JSONParser.parse(try #require(result.lines.first))
+        let blob = try #require(reply["return"]?["blob"]?.stringValue)
+        #expect(blob.utf8.count == size && blob.utf8.allSatisfy { $0 == UInt8(ascii: "a") }, "every byte, in one line")
     }
 
     @Test func floodOf200000EventsBeforeTheReplyLosesNothingSilently() throws {

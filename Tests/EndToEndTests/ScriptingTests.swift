@@ -11,18 +11,11 @@ struct ScriptingTests {
         let qemu = try QEMUInstance()
         let image = qemu.directory.file("disk.qcow2")
         let script = qemu.directory.file("create-disk.qmp")
-        try """
-            # Create a 64 MiB qcow2 image with block jobs, wait for each, then attach it as a node.
-            blockdev-create job-id=create-file options={"driver": "file", "filename": "\(image)", "size": 0}
-            .wait JOB_STATUS_CHANGE id=create-file status=concluded
-            job-dismiss id=create-file
-            blockdev-add driver=file node-name=file0 filename=\(image)
-            blockdev-create job-id=j0 options={"driver": "qcow2", "file": "file0", "size": 67108864}
-            .wait JOB_STATUS_CHANGE id=j0 status=concluded timeout=20
-            job-dismiss id=j0
-            blockdev-add driver=qcow2 node-name=disk0 file=file0
-            query-named-block-nodes
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        // The example of Docs/SCRIPTING.md as printed there, with a temporary image path.
+        let example = try Self.firstScript(inDocument: "Docs/SCRIPTING.md")
+        #expect(example.contains("/var/tmp/disk.qcow2"))
+        try example.replacingOccurrences(of: "/var/tmp/disk.qcow2", with: image)
+            .write(toFile: script, atomically: true, encoding: .utf8)
         let result = try ShellBinary.run(["-f", script, qemu.socketPath])
         #expect(result.status == 0, "\(result.standardError)")
         let messages = try result.lines.map { try JSONParser.parse($0) }
@@ -33,6 +26,16 @@ struct ScriptingTests {
         let disk = try #require(nodes.first { $0["node-name"] == "disk0" })
         #expect(disk["drv"] == "qcow2")
         #expect(disk["image"]?["virtual-size"]?.intValue == 67_108_864)
+    }
+
+    /// The first fenced block of a page in Docs/ (so the page's example is what the test runs).
+    static func firstScript(inDocument path: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let page = try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        let parts = page.components(separatedBy: "```\n")
+        guard parts.count >= 3 else { throw FakeServerError("no fenced block in \(path)") }
+        return parts[1]
     }
 
     @Test func waitTimesOutAsAFailureNamingTheLine() throws {
