@@ -11,7 +11,7 @@ PREFIX ?= /usr/local
 # Release builds for `make install` live apart from the debug build the tests use.
 RELEASE_SCRATCH := .build-release
 
-.PHONY: all deps build test run bench fuzz install format clean
+.PHONY: all deps build test run bench fuzz docs install format clean
 
 all: build
 
@@ -54,6 +54,10 @@ bench: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# The QMP library's DocC documentation (Sources/QMP/QMP.docc) in .build/docs/; fails on any warning.
+docs: deps
+	bash scripts/docs.sh
 
 # The release binary with the Swift runtime linked in (it runs where no Swift is installed), the man
 # page generated from the same declarations as --help, and bash/zsh/fish completions.
