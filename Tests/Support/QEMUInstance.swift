@@ -12,8 +12,8 @@ public final class QEMUInstance: @unchecked Sendable {
     /// The emulator binary; `make` installs it from Debian's qemu-system-x86.
     public static let binary = "/usr/bin/qemu-system-x86_64"
 
-    /// Starts QEMU and waits until both monitors accept connections. `socketPath` puts the tested
-    /// monitor at a chosen path (to start a second QEMU where a first one was).
+    /// Starts QEMU and waits until both monitors listen. `socketPath` puts the tested monitor at a
+    /// chosen path (to start a second QEMU where a first one was).
     public init(machine: String = "none", extraArguments: [String] = [], socketPath chosenPath: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "qmp-qemu")
         socketPath = chosenPath ?? directory.file("qmp.sock")
@@ -34,8 +34,8 @@ public final class QEMUInstance: @unchecked Sendable {
             guard option == "-qmp", value.hasPrefix("tcp:127.0.0.1:") else { return nil }
             return Int(value.dropFirst("tcp:127.0.0.1:".count).prefix { $0.isNumber })
         }
-        while !(Self.acceptsConnections(socketPath) && Self.acceptsConnections(controlPath)
-            && tcpPorts.allSatisfy(Self.acceptsTCPConnections))
+        while !(Self.isListening(socketPath) && Self.isListening(controlPath)
+            && tcpPorts.allSatisfy(Self.isListeningOnTCP))
         {
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
@@ -63,29 +63,26 @@ public final class QEMUInstance: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Whether a UNIX socket at `path` accepts a connection (closed again at once; QEMU then
-    /// waits for the next client).
-    static func acceptsConnections(_ path: String) -> Bool {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        return FakeQMPServer.withSocketAddress(path) { connect(descriptor, $0, $1) } == 0
+    /// Whether a UNIX socket at `path` is listening, read from /proc/net/unix without connecting:
+    /// a probe connection would be a client of QEMU's monitor, and QEMU handling its close while
+    /// the test's own client connects can end the test's connection.
+    static func isListening(_ path: String) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return false }
+        // "Num RefCount Protocol Flags Type St Inode Path"; flags 00010000 is __SO_ACCEPTCON (listening).
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count >= 8 && fields[3] == "00010000" && fields[7] == path
+        }
     }
 
-    /// Whether something accepts a TCP connection on 127.0.0.1:`port` (closed again at once).
-    static func acceptsTCPConnections(_ port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        } == 0
+    /// Whether something listens on TCP 127.0.0.1:`port`, read from /proc/net/tcp (state 0A).
+    static func isListeningOnTCP(_ port: Int) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        let local = "0100007F:" + String(format: "%04X", port)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count >= 4 && fields[1] == local && fields[3] == "0A"
+        }
     }
 
     /// The version `qemu-system-x86_64 --version` reports, e.g. "7.2.22", to compare with what
@@ -165,7 +162,7 @@ public final class GuestAgentInstance: @unchecked Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = ContinuousClock.now + .seconds(20)
-        while !QEMUInstance.acceptsConnections(socketPath) {
+        while !QEMUInstance.isListening(socketPath) {
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
                 throw FakeServerError("qemu-ga did not start")
