@@ -5,7 +5,9 @@ SWIFT ?= swift
 # Recipes use bash (pipefail in `make test`).
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent
+# libvirt: headers for the build (the binary loads libvirt at run time), a daemon and virsh for the tests.
+APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent \
+  libvirt-daemon-system libvirt-clients libvirt-dev
 CONFIGURATION ?= debug
 PREFIX ?= /usr/local
 # Release builds for `make install` live apart from the debug build the tests use.
@@ -35,12 +37,17 @@ build: deps
 # (handshakes then time out). The whole suite takes about two minutes this way.
 # The full log goes to .build/test.log; on a failure the failing expectations are repeated last, so
 # that the end of the output (all a CI summary may show) names them.
+# A private libvirtd (scripts/private-libvirtd.sh) serves the libvirt tests; it is stopped, with its
+# domains and its folder, however the run ends.
 test: deps
 	$(SWIFT) build --build-tests
-	@set -o pipefail; $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
+	@set -o pipefail; libvirt_dir=$$(mktemp -d /tmp/qmp-libvirtd.XXXXXX); \
+	trap 'bash scripts/private-libvirtd.sh stop "$$libvirt_dir"' EXIT; \
+	uri=$$(bash scripts/private-libvirtd.sh start "$$libvirt_dir") || exit 1; \
+	QMP_TEST_LIBVIRT_URI="$$uri" $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
 	  echo "==== what failed (whole log: .build/test.log) ===="; \
-	  grep -E "recorded an issue" .build/test.log | cut -c1-300 | head -20; \
-	  grep -E "^✘ Test run" .build/test.log; exit 1; }
+	  grep -aE "recorded an issue" .build/test.log | cut -c1-300 | head -20; \
+	  grep -aE "^✘ Test run" .build/test.log; exit 1; }
 
 # Opens the shell on a throwaway QEMU; leaving the shell (Ctrl-D) stops QEMU and removes its files.
 run: build

@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // libvirt's headers and a loader that finds its functions at run time (dlopen), so the
+        // binary links no libvirt and runs where it is not installed.
+        .target(name: "CLibvirt", linkerSettings: [.linkedLibrary("dl")]),
+        // VMs that libvirt manages: connections, domains, the QEMU passthrough and its events.
+        .target(name: "QMPLibvirt", dependencies: ["QMP", "CLibvirt"]),
         // The front end as a library: line parser, rendering, script runner, REPL.
         .target(
             name: "QMPShell",
@@ -75,6 +80,8 @@ let package = Package(
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
         // The schema tests fetch the installed QEMU's schema, hence the test support.
         .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
+        // The libvirt layer against the private libvirtd `make test` starts.
+        .testTarget(name: "QMPLibvirtTests", dependencies: ["QMP", "QMPLibvirt", "QMPTestSupport"]),
         // Runs the built `qmp-shell` as a user would: -c, -f, pipes, and a real pseudo-terminal.
         .testTarget(name: "EndToEndTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
     ],

@@ -1,0 +1,137 @@
+import CLibvirt
+import Foundation
+import QMP
+
+/// A running domain, reached through libvirt's QEMU passthrough: a whole QMP command in, a whole
+/// reply out, and QEMU's events from a callback.
+///
+/// What differs from a QMP socket: there is no greeting (libvirt negotiated long ago), libvirt
+/// refuses a command that carries its own `id`, and replies carry libvirt's ids (`libvirt-42`).
+public final class LibvirtDomain: @unchecked Sendable {
+    public let connection: LibvirtConnection
+    /// The domain's name (also when it was found by UUID or id).
+    public let name: String
+    let pointer: virDomainPtr
+
+    init(connection: LibvirtConnection, pointer: virDomainPtr) {
+        self.connection = connection
+        self.pointer = pointer
+        name = connection.api.virDomainGetName(pointer).map { String(cString: $0) } ?? "?"
+    }
+
+    deinit {
+        _ = connection.api.virDomainFree(pointer)
+    }
+
+    /// Sends `command` (one QMP message as JSON text, without an `id`) and returns QEMU's reply as
+    /// libvirt hands it back (a JSON object with libvirt's `id`). `descriptors` are passed to QEMU
+    /// with the command, on a connection to a local daemon only.
+    ///
+    /// A QMP error is a reply like any other; a failure of the call itself (the domain stopped,
+    /// the daemon went away, libvirt refused the command) throws ``QMPError/disconnected(_:)`` when
+    /// the domain or the connection is gone and ``QMPError/invalidState(_:)`` otherwise.
+    public func monitorCommand(_ command: String, passing descriptors: [Int32] = []) async throws(QMPError) -> String {
+        if !descriptors.isEmpty, connection.isRemote {
+            throw .invalidState(
+                "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)")
+        }
+        return try await connection.blocking { [self] () -> Result<String, QMPError> in
+            let api = connection.api
+            var result: UnsafeMutablePointer<CChar>?
+            let status: Int32
+            if descriptors.isEmpty {
+                status = api.virDomainQemuMonitorCommand(pointer, command, &result, 0)
+            } else {
+                var files = descriptors
+                var returnedCount: UInt32 = 0
+                var returned: UnsafeMutablePointer<Int32>?
+                status = api.virDomainQemuMonitorCommandWithFiles(
+                    pointer, command, UInt32(files.count), &files, &returnedCount, &returned, &result, 0)
+                if let returned {
+                    for index in 0..<Int(returnedCount) { close(returned[index]) }
+                    free(returned)
+                }
+            }
+            guard status == 0, let result else {
+                let message = Libvirt.lastError(api)
+                let gone = api.virDomainIsActive(pointer) != 1
+                return .failure(gone ? .disconnected("domain '\(name)': \(message)") : .invalidState(message))
+            }
+            defer { free(result) }
+            return .success(String(cString: result))
+        }
+    }
+
+    /// Calls `handler` for each QEMU event of this domain, on libvirt's event thread, until the
+    /// returned registration is cancelled.
+    public func monitorEvents(_ handler: @escaping @Sendable (LibvirtMonitorEvent) -> Void) async throws(QMPError)
+        -> LibvirtEventRegistration
+    {
+        let box = Unmanaged.passRetained(MonitorEventHandler(handler))
+        let id = try await connection.blocking { [self] () -> Result<Int32, QMPError> in
+            let api = connection.api
+            let id = api.virConnectDomainQemuMonitorEventRegister(
+                connection.pointer, pointer, nil, monitorEventCallback, box.toOpaque(), releaseHandler, 0)
+            guard id >= 0 else {
+                box.release()
+                return .failure(
+                    .couldNotConnect("could not receive the events of '\(self.name)': \(Libvirt.lastError(api))"))
+            }
+            return .success(id)
+        }
+        return LibvirtEventRegistration(connection: connection, id: id)
+    }
+}
+
+/// One QEMU event as libvirt passes it on: the name, QEMU's timestamp, and `data` as JSON text.
+public struct LibvirtMonitorEvent: Sendable {
+    public let name: String
+    public let seconds: Int64
+    public let microseconds: UInt32
+    /// The event's `data` object as JSON text, or `nil` when QEMU sent none.
+    public let details: String?
+}
+
+/// A registration for a domain's events; ``cancel()`` ends it (deinitialization does too).
+public final class LibvirtEventRegistration: @unchecked Sendable {
+    private let connection: LibvirtConnection
+    private let id: Int32
+    private let cancelled = NSLock()
+    private var done = false
+
+    init(connection: LibvirtConnection, id: Int32) {
+        self.connection = connection
+        self.id = id
+    }
+
+    /// Stops the events; the handler is released by libvirt once no call to it is in progress.
+    public func cancel() {
+        let first = cancelled.withLock { () -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { _ = connection.api.virConnectDomainQemuMonitorEventDeregister(connection.pointer, id) }
+    }
+
+    deinit { cancel() }
+}
+
+final class MonitorEventHandler: @unchecked Sendable {
+    let handler: @Sendable (LibvirtMonitorEvent) -> Void
+    init(_ handler: @escaping @Sendable (LibvirtMonitorEvent) -> Void) { self.handler = handler }
+}
+
+private let monitorEventCallback: virConnectDomainQemuMonitorEventCallback = {
+    _, _, event, seconds, microseconds, details, opaque in
+    guard let opaque, let event else { return }
+    let handler = Unmanaged<MonitorEventHandler>.fromOpaque(opaque).takeUnretainedValue()
+    handler.handler(
+        LibvirtMonitorEvent(
+            name: String(cString: event), seconds: seconds, microseconds: microseconds,
+            details: details.map { String(cString: $0) }))
+}
+
+private let releaseHandler: virFreeCallback = { opaque in
+    guard let opaque else { return }
+    Unmanaged<MonitorEventHandler>.fromOpaque(opaque).release()
+}
