@@ -31,6 +31,14 @@ struct HMPModeTests {
         session.terminal.send("\u{3}")
         try session.waitForPromptLine("(QEMU)")
 
+        // A reply is shown once, with no blank line before the next prompt.
+        session.terminal.send("info status\r")
+        let shown = try session.waitForPromptLine("(QEMU)", below: "VM status: running")
+        let lines = shown.lines
+        let entered = try #require(lines.lastIndex(of: "(QEMU) info status"), "\(shown)")
+        #expect(
+            Array(lines[entered...].prefix(3)) == ["(QEMU) info status", "VM status: running", "(QEMU)"], "\(shown)")
+
         session.terminal.send("help announce_s\t")
         try session.waitForPromptLine("(QEMU) help announce_self")
         session.terminal.send("\u{3}")
