@@ -1,10 +1,11 @@
 import QMP
 import QMPTestSupport
+import QMPTestTraits
 import Testing
 
 /// The shell against the schemas of other QEMU versions (recorded by libvirt), replayed by a fake
 /// server that greets as that version and answers each command with the arguments it received.
-@Suite("Other QEMU versions", .timeLimit(.minutes(2)))
+@Suite("Other QEMU versions", .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct OtherQEMUVersionsTests {
     /// Runs `lines` with `--keep-going` against a fake QEMU `version` serving `schema`.
     func run(_ lines: [String], version: String, schema: JSONValue) throws -> ShellBinary.Result {
