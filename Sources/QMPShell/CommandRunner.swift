@@ -180,17 +180,54 @@ public final class CommandRunner: @unchecked Sendable {
         if command.isEmpty || command.hasPrefix("#") { return .success }
         let words = command.split(separator: " ", omittingEmptySubsequences: true)
         if words.count == 2, words[0] == "cpu" {
-            guard let index = Int(words[1]), index >= 0 else { return .failed("cpu: expected a CPU number, got '\(words[1])'") }
+            guard let index = Int(words[1]), index >= 0 else {
+                return .failed("cpu: expected a CPU number, got '\(words[1])'")
+            }
+            if let refused = await refusal(ofCPU: index) { return refused }
             cpuIndex = index
             return .success
         }
         var arguments: JSONObject = ["command-line": .string(command)]
         if let cpuIndex { arguments["cpu-index"] = .number(JSONNumber(cpuIndex)) }
         let message: JSONObject = ["execute": "human-monitor-command", "arguments": .object(arguments)]
-        // HMP answers with text, shown as QEMU wrote it.
-        return await send(message) { reply in
-            reply["return"]?.stringValue.map { $0.hasSuffix("\n") || $0.isEmpty ? $0 : $0 + "\n" }
+        var hmpError: String?
+        // HMP answers with text, shown once as QEMU wrote it (its lines end with "\r\n"), or
+        // reported as the line's failure when it is one of HMP's error replies.
+        let outcome = await send(message) { reply in
+            guard let text = reply["return"]?.stringValue else { return nil }
+            if let error = HMPReply.error(in: text) {
+                hmpError = error
+                return nil
+            }
+            return text.isEmpty || text.last?.isNewline == true ? text : text + "\n"
         }
+        if outcome == .success, let hmpError { return .failed(hmpError) }
+        return outcome
+    }
+
+    /// Why `cpu INDEX` is refused: the machine has no such CPU (from `query-cpus-fast`, as the
+    /// peer checks at once), so that later lines are not all refused by QEMU instead. `nil` when
+    /// the CPU exists, in a dry run, or when the server cannot list its CPUs (QEMU before 2.12
+    /// then judges each line itself).
+    private func refusal(ofCPU index: Int) async -> LineOutcome? {
+        let client: QMPClient
+        switch currentClient() {
+        case .failure(let absent): return absent.outcome
+        case .success(nil): return nil
+        case .success(let connected?): client = connected
+        }
+        let cpus: [JSONValue]
+        do throws(QMPError) {
+            cpus = try await client.execute("query-cpus-fast").arrayValue ?? []
+        } catch {
+            if case .commandFailed = error { return nil }
+            return Self.outcome(of: error)
+        }
+        let indices = cpus.compactMap { $0["cpu-index"]?.intValue }.sorted()
+        if indices.contains(index) { return nil }
+        let known =
+            indices.isEmpty ? "this machine has no CPU" : "CPUs: \(indices.map(String.init).joined(separator: ", "))"
+        return .failed("cpu: there is no CPU \(index) (\(known))")
     }
 
     // MARK: - Directives

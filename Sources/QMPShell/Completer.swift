@@ -53,16 +53,23 @@ public final class Completer: Sendable {
         continuingTransaction.withLock { $0 = continuing }
     }
 
-    /// Reads HMP's `help` text: each line starts with `name|alias [args] -- description`.
+    /// Reads HMP's `help` (or `help info`) text: one line per command, `name|alias [args] --
+    /// description`, continued on lines that start with a tab. QEMU ends its lines with `\r\n`,
+    /// which Swift reads as one `Character`, so lines are split at any line end. As Python's
+    /// qmp-shell does, a command with an alias gives its long name (`cont|c` → `cont`).
     public static func hmpNames(fromHelp text: String, prefix: String = "") -> [String] {
-        text.split(separator: "\n").flatMap { line -> [String] in
+        text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            guard line.first?.isLetter == true else { return nil }
             var words = line.split(separator: " ", omittingEmptySubsequences: true)[...]
             if !prefix.isEmpty {
-                guard words.first == Substring(prefix) else { return [] }
+                guard words.first == Substring(prefix) else { return nil }
                 words = words.dropFirst()
             }
-            guard let first = words.first, first.first?.isLetter == true else { return [] }
-            return first.split(separator: "|").map(String.init)
+            guard let first = words.first, first.first?.isLetter == true else { return nil }
+            // The longest spelling; the first of equally long ones.
+            return first.split(separator: "|").reduce(nil) { (longest: Substring?, name) in
+                (longest?.count ?? -1) < name.count ? name : longest
+            }.map(String.init)
         }
     }
 
@@ -93,7 +100,12 @@ public final class Completer: Sendable {
             return matching(known.commands + (hmp ? [] : ["transaction("]))
         }
         if hmp {
-            return first == "info" && earlierWords.count == 1 ? matching(known.infoTopics) : .none
+            guard earlierWords.count == 1 else { return .none }
+            switch first {
+            case "info": return matching(known.infoTopics)
+            case "help": return matching(known.commands)
+            default: return .none
+            }
         }
         let completer = argumentCompleter.withLock { $0 }
         func fromCompleter(_ command: String) -> CompletionResult {

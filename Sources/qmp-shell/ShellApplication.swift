@@ -98,7 +98,10 @@ struct ShellApplication {
         let (client, listener) = connected
         let link = ServerLink(client: client, listener: listener)
         // HMP lines and the guest agent have no QMP schema.
-        let schema = configuration.hmp || command.guestAgent ? nil : SchemaStore(link: link, cache: SchemaCache.standard())
+        let schema =
+            configuration.hmp || command.guestAgent
+            ? nil
+            : SchemaStore(link: link, cache: SchemaCache.standard()) { diagnostics.write(formatter.notice("qmp-shell: \($0)")) }
 
         let status: Int32
         if command.watch {

@@ -117,11 +117,25 @@ public final class FakeQMPConnection: @unchecked Sendable {
         send(message.serialized() + "\r\n")
     }
 
-    /// Sends the greeting, reads `qmp_capabilities` and accepts it.
-    public func handshake() throws {
-        send(Self.greeting + "\r\n")
+    /// Sends the greeting (of QEMU 7.2, or of `version`: "4.2.0"), reads `qmp_capabilities` and
+    /// accepts it.
+    public func handshake(version: String? = nil) throws {
+        var greeting = Self.greeting
+        if let version {
+            let parts = version.split(separator: ".")
+            greeting = Self.greeting.replacingOccurrences(
+                of: #""micro": 22, "minor": 2, "major": 7"#,
+                with: #""micro": \#(parts[2]), "minor": \#(parts[1]), "major": \#(parts[0])"#)
+        }
+        send(greeting + "\r\n")
         let negotiation = try expect("qmp_capabilities")
         reply(to: negotiation, with: [:])
+    }
+
+    /// Answers the shell's schema requests, `query-target` then `query-qmp-schema`, with `schema`.
+    public func serveSchema(_ schema: JSONValue) throws {
+        reply(to: try expect("query-target"), with: ["arch": "x86_64"])
+        reply(to: try expect("query-qmp-schema"), with: schema)
     }
 
     /// Reads the next message the client sent, or `nil` at end of stream, after `timeout`, or if

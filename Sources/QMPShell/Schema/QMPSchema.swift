@@ -3,7 +3,9 @@ import QMP
 /// QEMU's QMP schema, read from what `query-qmp-schema` returns: the commands with their argument
 /// types, the events with the types of their `data`, and every type they refer to.
 ///
-/// Entries of unknown meta-types and unknown fields are ignored, so a newer QEMU still loads.
+/// Unknown fields are ignored, so a newer QEMU still loads. An entry of a meta-type the model does
+/// not know is kept as a type of any value (what refers to it is sent as typed, unchecked), and
+/// ``skipped`` says so: the rest of the schema still types and checks.
 public struct QMPSchema: Sendable {
     /// A command or an event: its name and the object type of its arguments (or `data`).
     public struct Entry: Sendable {
@@ -19,17 +21,24 @@ public struct QMPSchema: Sendable {
     /// Command and event names, sorted, for completion.
     public let commandNames: [String]
     public let eventNames: [String]
+    /// The commands that take more arguments than they declare, in this QEMU version
+    /// (``OpenArguments``): `device_add`, and `netdev_add` or `object-add` in some versions.
+    public let openCommands: Set<String>
+    /// What the model could not hold (entries of unknown meta-types), as one sentence for the
+    /// user; `nil` when it holds everything.
+    public let skipped: String?
     private let types: [String: SchemaType]
 
-    /// Reads the `return` value of `query-qmp-schema`.
+    /// Reads the `return` value of `query-qmp-schema` of QEMU `version` (`nil`: current QEMU).
     ///
     /// - Throws: ``SchemaError`` if it is not an array of entries, or a command, event or member
     ///   refers to a type that is not there.
-    public init(introspection: JSONValue) throws(SchemaError) {
+    public init(introspection: JSONValue, version: QEMUVersion? = nil) throws(SchemaError) {
         guard let entries = introspection.arrayValue else { throw SchemaError("the schema is not a JSON array") }
         var commands: [String: Entry] = [:]
         var events: [String: Entry] = [:]
         var types: [String: SchemaType] = [:]
+        var unknown: [String: [String]] = [:]
         for entry in entries {
             guard case .object(let object) = entry, let name = object["name"]?.stringValue,
                 let metaType = object["meta-type"]?.stringValue
@@ -45,6 +54,10 @@ public struct QMPSchema: Sendable {
             default:
                 if let kind = try Self.kind(of: object, metaType: metaType, name: name) {
                     types[name] = SchemaType(name: name, kind: kind)
+                } else {
+                    // Kept so that references resolve; its values go unchecked.
+                    types[name] = SchemaType(name: name, kind: .builtin(.value))
+                    unknown[metaType, default: []].append(name)
                 }
             }
         }
@@ -53,7 +66,48 @@ public struct QMPSchema: Sendable {
         self.types = types
         commandNames = commands.keys.sorted()
         eventNames = events.keys.sorted()
+        openCommands = OpenArguments.commands(in: version)
+        skipped = unknown.isEmpty ? nil : Self.describeSkipped(unknown, commands: commands, types: types)
         try checkReferences()
+    }
+
+    /// Whether `command` takes arguments the schema does not declare.
+    public func hasOpenArguments(_ command: String) -> Bool {
+        openCommands.contains(command)
+    }
+
+    /// `unknown` (names by meta-type) and the commands whose arguments reach them, in one sentence.
+    private static func describeSkipped(
+        _ unknown: [String: [String]], commands: [String: Entry], types: [String: SchemaType]
+    ) -> String {
+        let count = unknown.values.map(\.count).reduce(0, +)
+        let kinds = unknown.keys.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        let entries = count == 1 ? "entry" : "entries"
+        var text = "the schema has \(count) \(entries) of a meta-type this shell does not know (\(kinds))"
+        let targets = Set(unknown.values.joined())
+        let affected = commands.keys.sorted().filter { reaches(commands[$0]!.argumentType, targets, in: types) }
+        if affected.isEmpty { return text + "; nothing refers to them" }
+        let more = affected.count > 5 ? " and \(affected.count - 5) more" : ""
+        let shown = affected.prefix(5).joined(separator: ", ") + more
+        text += "; the arguments of \(shown) that use them are sent unchecked"
+        return text
+    }
+
+    /// Whether the type `name` is one of `targets` or contains one, at any depth.
+    private static func reaches(_ name: String, _ targets: Set<String>, in types: [String: SchemaType]) -> Bool {
+        var seen: Set<String> = []
+        var pending = [name]
+        while let next = pending.popLast() {
+            if targets.contains(next) { return true }
+            guard seen.insert(next).inserted else { continue }
+            switch types[next]?.kind {
+            case .array(let element)?: pending.append(element)
+            case .alternate(let branches)?: pending += branches
+            case .object(let object)?: pending += object.members.map(\.typeName) + object.variants.map(\.typeName)
+            case .builtin?, .enumeration?, nil: break
+            }
+        }
+        return false
     }
 
     /// The type called `name`.

@@ -37,7 +37,8 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
             return completeTransaction(schema, tokens: tokens.dropFirst(), word: word)
         default:
             guard let entry = schema.commands[command] else { return .none }
-            let open = SchemaValueTyping.commandsWithOpenArguments.contains(command)
+            // Only device_add's extra arguments can be listed (its driver's properties).
+            let open = command == "device_add" && schema.hasOpenArguments(command)
             return completeArgument(
                 schema, root: entry.argumentType, command: command, context: context, word: word, open: open)
         }

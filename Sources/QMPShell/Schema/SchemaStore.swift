@@ -27,11 +27,16 @@ public final class SchemaStore: Sendable {
     private let link: ServerLink
     private let cache: SchemaCache?
     private let state = Mutex(State())
+    private let notify: @Sendable (String) -> Void
+    /// What was said already: each notice once per run, whatever the reconnections.
+    private let said = Mutex(Set<String>())
 
     /// A store for the connections of `link`, caching schemas in `cache` (none: always fetch).
-    public init(link: ServerLink, cache: SchemaCache?) {
+    /// `notify` is told, once, when the server's schema cannot be used, or only in part.
+    public init(link: ServerLink, cache: SchemaCache?, notify: @escaping @Sendable (String) -> Void = { _ in }) {
         self.link = link
         self.cache = cache
+        self.notify = notify
     }
 
     /// The schema of the current connection if it is loaded. Never waits.
@@ -73,7 +78,7 @@ public final class SchemaStore: Sendable {
             if state.client !== client { reset(&state, for: client) }
             if let loading = state.loading { return loading }
             let task = Task { [cache] () -> QMPSchema? in
-                let loaded = await Self.load(from: client, cache: cache)
+                let loaded = await Self.load(from: client, cache: cache, notify: self.notifyOnce)
                 self.state.withLock { state in
                     guard state.client === client else { return }
                     state.schema = loaded?.schema
@@ -88,23 +93,38 @@ public final class SchemaStore: Sendable {
         }
     }
 
+    private func notifyOnce(_ text: String) {
+        if said.withLock({ $0.insert(text).inserted }) { notify(text) }
+    }
+
     private func reset(_ state: inout State, for client: QMPClient) {
         state = State(client: client, devices: DeviceCatalog(client: client))
     }
 
     /// Loads the schema of `client`'s server: from `cache` if its build's schema is there,
-    /// otherwise from the server (and then into the cache).
-    static func load(from client: QMPClient, cache: SchemaCache?) async -> (schema: QMPSchema, origin: Origin)? {
+    /// otherwise from the server (and then into the cache). `notify` hears what the model skipped,
+    /// or why the server's schema cannot be used at all.
+    static func load(
+        from client: QMPClient, cache: SchemaCache?, notify: (String) -> Void = { _ in }
+    ) async -> (schema: QMPSchema, origin: Origin)? {
         guard client.configuration.mode == .qmp, let greeting = client.greeting else { return nil }
         // Before negotiation (-N) this fails like every command: no schema yet.
         guard let target = (try? await client.execute("query-target"))?["arch"]?.stringValue else { return nil }
         let key = SchemaCache.Key(version: greeting.version, package: greeting.package, target: target)
-        if let stored = cache?.load(key), let schema = try? QMPSchema(introspection: stored) {
+        let version = QEMUVersion(major: greeting.major, minor: greeting.minor)
+        if let stored = cache?.load(key), let schema = try? QMPSchema(introspection: stored, version: version) {
+            if let skipped = schema.skipped { notify(skipped) }
             return (schema, .cache)
         }
-        guard let introspection = try? await client.execute("query-qmp-schema"),
-            let schema = try? QMPSchema(introspection: introspection)
-        else { return nil }
+        guard let introspection = try? await client.execute("query-qmp-schema") else { return nil }
+        let schema: QMPSchema
+        do throws(SchemaError) {
+            schema = try QMPSchema(introspection: introspection, version: version)
+        } catch {
+            notify("the server's schema cannot be used (\(error)): arguments are sent unchecked")
+            return nil
+        }
+        if let skipped = schema.skipped { notify(skipped) }
         cache?.save(introspection, for: key)
         return (schema, .server)
     }

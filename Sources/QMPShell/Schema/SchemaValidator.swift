@@ -25,7 +25,7 @@ public struct SchemaValidator: Sendable {
         }
         return problem(
             with: .object(arguments), type: entry.argumentType, path: [], subject: command,
-            open: SchemaValueTyping.commandsWithOpenArguments.contains(command))
+            open: schema.hasOpenArguments(command))
     }
 
     /// Each action of a transaction against its own data type, so messages name the action.

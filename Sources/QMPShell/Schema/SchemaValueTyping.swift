@@ -25,10 +25,6 @@ public struct SchemaValueTyping: ValueTyping {
     /// For `device_add`: the QOM type of each property of the driver typed on the line.
     let deviceProperties: [String: String]
 
-    /// Commands that take more arguments than they declare: `device_add` takes its driver's
-    /// properties (QEMU's `'gen': false`; introspection cannot say so).
-    public static let commandsWithOpenArguments: Set<String> = ["device_add"]
-
     /// A typing for `line`. `inTransaction`: the line continues an open transaction, so its bare
     /// words name actions. `deviceProperties`: for a `device_add` line, the driver's properties.
     public init(
@@ -49,8 +45,8 @@ public struct SchemaValueTyping: ValueTyping {
         case .undetermined:
             return try ValueSyntax.value(of: argument)
         case .unknown(let index, let candidates):
-            if case .command(let name) = owner, Self.commandsWithOpenArguments.contains(name) {
-                return try devicePropertyValue(of: argument)
+            if case .command(let name) = owner, schema.hasOpenArguments(name) {
+                return try openArgumentValue(of: argument)
             }
             guard checks else { return try ValueSyntax.value(of: argument) }
             throw unknownArgument(argument, owner: owner, index: index, candidates: candidates)
@@ -143,13 +139,14 @@ public struct SchemaValueTyping: ValueTyping {
         return nil
     }
 
-    /// A `device_add` property the schema does not declare, typed by the property's QOM type
+    /// An argument of an open command (``QMPSchema/openCommands``) the schema does not declare:
+    /// by the syntax rules, or for `device_add` by the property's QOM type
     /// when the driver's properties are known: integers as integers, booleans as booleans (`on`
     /// and `off` too, as `device-list-properties` describes them), names and enumerations
     /// (`drive`, `chr`, `OnOffAuto`...) as strings. What does not fit goes as a string for QEMU's
     /// own parser to judge, never refused: some integer properties take text (`addr=06.0`, a PCI
     /// slot and function, is an `int32`).
-    private func devicePropertyValue(of argument: ArgumentToken) throws(LineParseError) -> JSONValue {
+    private func openArgumentValue(of argument: ArgumentToken) throws(LineParseError) -> JSONValue {
         guard argument.keyPath.count == 1, let type = deviceProperties[argument.key] else {
             return try ValueSyntax.value(of: argument)
         }
