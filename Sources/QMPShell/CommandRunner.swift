@@ -20,7 +20,7 @@ public enum LineOutcome: Sendable, Equatable {
 
 /// Runs lines: parses them, sends messages, runs directives, shows what comes back.
 ///
-/// It keeps the transaction state between lines and the event mark `.wait` counts from. It is not
+/// It keeps the transaction state between lines and the events `.wait` has consumed. It is not
 /// safe for concurrent use: one task drives it at a time (the script runner, or the REPL, which
 /// hands each line to a child task it awaits so Ctrl-C can cancel it). Hence `@unchecked Sendable`.
 public final class CommandRunner: @unchecked Sendable {
@@ -29,9 +29,9 @@ public final class CommandRunner: @unchecked Sendable {
     public let printer: EventPrinter
     public let formatter: OutputFormatter
     public private(set) var parser = LineParser()
-    /// Events after this mark count for `.wait`: taken before each command is sent, on the client
-    /// it names (a new connection counts from its start).
-    private var lastCommandMark: (client: QMPClient, mark: EventMark)?
+    /// The events `.wait` matched on the client it names, by sequence number: each event is
+    /// consumed once (a new connection starts with none).
+    private var consumed: (client: QMPClient, sequences: Set<UInt64>)?
     /// HMP's `cpu N`: the CPU later HMP commands address.
     private var cpuIndex: Int?
     /// Scripts being run, innermost last, to refuse a `.source` cycle.
@@ -59,10 +59,22 @@ public final class CommandRunner: @unchecked Sendable {
         return .success(client)
     }
 
-    /// Where `.wait` starts counting on `client`.
-    private func waitMark(on client: QMPClient) -> EventMark {
-        guard let last = lastCommandMark, last.client === client else { return EventMark(sequence: 0) }
-        return last.mark
+    /// The sequence numbers of the events `.wait` consumed on `client`.
+    private func consumedEvents(on client: QMPClient) -> Set<UInt64> {
+        guard let consumed, consumed.client === client else { return [] }
+        return consumed.sequences
+    }
+
+    /// Notes that `.wait` matched `event` on `client`. Only events still in the client's history
+    /// can match again, so older ones are forgotten: the set stays as small as the history.
+    private func consume(_ event: QMPEvent, on client: QMPClient) {
+        var sequences = consumedEvents(on: client)
+        sequences.insert(event.sequence)
+        let limit = UInt64(client.configuration.historyLimit)
+        if sequences.count > Int(limit), event.sequence > limit {
+            sequences = sequences.filter { $0 > event.sequence - limit }
+        }
+        consumed = (client, sequences)
     }
 
     /// Whether a `transaction(` is waiting for its `)`.
@@ -147,7 +159,6 @@ public final class CommandRunner: @unchecked Sendable {
         case .success(let connected?): client = connected
         }
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
-        lastCommandMark = (client, client.eventMark())
         do throws(QMPError) {
             let reply = try await client.request(message, passing: descriptors)
             if let error = reply.message["error"] {
@@ -383,12 +394,17 @@ public final class CommandRunner: @unchecked Sendable {
         case .success(let connected?): client = connected
         }
         let matching = conditions
-        let predicate: @Sendable (QMPEvent) -> Bool = { $0.name == name && $0.dataMatches(matching) }
+        let consumed = consumedEvents(on: client)
+        let predicate: @Sendable (QMPEvent) -> Bool = {
+            $0.name == name && !consumed.contains($0.sequence) && $0.dataMatches(matching)
+        }
         do throws(QMPError) {
-            let event = try await client.waitForEvent(since: waitMark(on: client), timeout: timeout, where: predicate)
-            printer.printResult(formatter.json(event.message))
-            // The next .wait looks for a later event, not the same one again.
-            lastCommandMark = (client, EventMark(sequence: event.sequence))
+            // Any event still in the history counts, however long ago it came, unless an earlier
+            // .wait consumed it (as QEMU's iotests `event_wait` takes events from what it has
+            // received): a command between starting a job and waiting for it cannot hide the event.
+            let event = try await client.waitForEvent(since: EventMark(sequence: 0), timeout: timeout, where: predicate)
+            consume(event, on: client)
+            printer.printMatched(event, from: client)
             return .success
         } catch .timedOut {
             if Task.isCancelled { return .failed(".wait: interrupted") }

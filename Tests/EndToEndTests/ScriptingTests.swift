@@ -20,8 +20,8 @@ struct ScriptingTests {
         #expect(result.status == 0, "\(result.standardError)")
         let messages = try result.lines.map { try JSONParser.parse($0) }
         let waited = messages.filter { $0["event"] == "JOB_STATUS_CHANGE" && $0["data"]?["status"] == "concluded" }
-        // Each concluded event shows once as it arrived and once as what .wait matched.
-        #expect(waited.filter { $0["data"]?["id"] == "j0" }.count == 2)
+        // Each event shows once, the ones .wait matched included.
+        #expect(waited.filter { $0["data"]?["id"] == "j0" }.count == 1)
         let nodes = try #require(messages.last?["return"]?.arrayValue)
         let disk = try #require(nodes.first { $0["node-name"] == "disk0" })
         #expect(disk["drv"] == "qcow2")
@@ -53,6 +53,43 @@ struct ScriptingTests {
         // STOP arrives before the reply to `stop`: .wait must still find it.
         let result = try ShellBinary.run(["-c", "stop", "-c", ".wait STOP timeout=5", "-c", "cont", "-c", ".wait RESUME timeout=5", qemu.socketPath])
         #expect(result.status == 0, "\(result.standardError)")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func waitFindsAnEventThatArrivedBeforeTheCommandsInBetween() throws {
+        let qemu = try QEMUInstance()
+        let source = qemu.directory.file("source.raw")
+        let backup = qemu.directory.file("backup.raw")
+        for file in [source, backup] {
+            #expect(FileManager.default.createFile(atPath: file, contents: Data(count: 1 << 20)))
+        }
+        let script = qemu.directory.file("backup.qmp")
+        // The job ends during the .sleep: its events arrive before query-block-jobs is sent.
+        try """
+            blockdev-add driver=file node-name=d0 filename=\(source)
+            blockdev-add driver=file node-name=bk filename=\(backup)
+            blockdev-backup job-id=j9 device=d0 target=bk sync=full
+            .sleep 1
+            query-block-jobs
+            .wait BLOCK_JOB_COMPLETED device=j9 timeout=3
+            .wait JOB_STATUS_CHANGE id=j9 status=null timeout=3
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let result = try ShellBinary.run(["-f", script, qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        let messages = try result.lines.map { try JSONParser.parse($0) }
+        #expect(messages.filter { $0["event"] == "BLOCK_JOB_COMPLETED" }.count == 1, "\(result.standardOutput)")
+        #expect(messages.filter { $0["event"] == "JOB_STATUS_CHANGE" && $0["data"]?["status"] == "null" }.count == 1)
+        #expect(messages.contains { $0["return"] == [] }, "query-block-jobs ran after the job had gone")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func eachWaitConsumesItsEventOnce() throws {
+        let qemu = try QEMUInstance()
+        let result = try ShellBinary.run([
+            "-c", "stop", "-c", "cont", "-c", "stop", "-c", ".wait STOP timeout=5", "-c", ".wait STOP timeout=5",
+            "-c", ".wait STOP timeout=0.5", qemu.socketPath,
+        ])
+        #expect(result.status == 1)
+        #expect(result.standardError == "-c:6: .wait: no STOP within 0.5 s\n")
+        #expect(result.lines.filter { $0.contains(#""event":"STOP""#) }.count == 2, "\(result.standardOutput)")
     }
 
     @Test func sourcedFilesRunNestedAndACycleIsRefused() throws {

@@ -38,22 +38,45 @@ public struct QMPEvent: Sendable, Hashable {
     }
 
     /// Whether every `path=value` pair matches the event's `data`, where a path is dotted
-    /// (`"job.id"`) and values compare as JSON, except that a string pattern also matches a number
-    /// or boolean with that text (so `id=3` typed as text finds `"id": 3`).
+    /// (`"job.id"`). Objects and arrays match when equal as JSON; scalars when
+    /// ``value(_:matches:)`` says so, so `status=null` finds `"status": "null"` and `id="3"`
+    /// finds `"id": 3`.
     public func dataMatches(_ conditions: JSONObject) -> Bool {
         let data = JSONValue.object(self.data)
-        for condition in conditions {
-            guard let actual = data.value(atPath: condition.key) else { return false }
-            if actual == condition.value { continue }
-            switch (actual, condition.value) {
-            case (.number(let number), .string(let text)) where number.text == text: continue
-            case (.string(let text), .number(let number)) where number.text == text: continue
-            case (.bool(let flag), .string(let text)) where String(flag) == text.lowercased(): continue
-            case (.string(let text), .bool(let flag)) where String(flag) == text: continue
+        return conditions.allSatisfy { condition in
+            data.value(atPath: condition.key).map { Self.value(condition.value, matches: $0) } ?? false
+        }
+    }
+
+    /// Whether the condition `expected` matches the event's value `actual`: when they are equal
+    /// as JSON, when both are numbers of the same value (`1` and `1.0`), or when one is a string
+    /// whose text is the other scalar as JSON writes it (`null`, `true`, `false`, a number, by
+    /// value: `"1.0"` and `1`; a boolean's text in any case). A string never matches an object
+    /// or array.
+    public static func value(_ expected: JSONValue, matches actual: JSONValue) -> Bool {
+        if expected == actual { return true }
+        switch (expected, actual) {
+        case (.number(let left), .number(let right)):
+            return sameNumber(left, right)
+        case (.string(let text), let other), (let other, .string(let text)):
+            switch other {
+            case .null: return text == "null"
+            case .bool(let flag): return text.lowercased() == String(flag)
+            case .number(let number): return JSONNumber(text: text).map { sameNumber($0, number) } ?? false
             default: return false
             }
+        default:
+            return false
         }
-        return true
+    }
+
+    /// Whether two numbers have the same value: exactly for integers, as doubles otherwise.
+    private static func sameNumber(_ left: JSONNumber, _ right: JSONNumber) -> Bool {
+        if left.isInteger && right.isInteger {
+            if let a = left.intValue, let b = right.intValue { return a == b }
+            if let a = left.uint64Value, let b = right.uint64Value { return a == b }
+        }
+        return left.doubleValue == right.doubleValue
     }
 }
 
