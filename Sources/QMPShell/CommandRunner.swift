@@ -159,9 +159,13 @@ public final class CommandRunner: @unchecked Sendable {
         case .success(let connected?): client = connected
         }
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
+        // Before sending: the server may close the connection before its reply is read.
+        let quitting = message["execute"] == "quit" && client.configuration.mode == .qmp
+        if quitting { link.noteQuit(true) }
         do throws(QMPError) {
             let reply = try await client.request(message, passing: descriptors)
             if let error = reply.message["error"] {
+                if quitting { link.noteQuit(false) }
                 printer.printReply(formatter.json(reply.message), after: reply.eventMark)
                 return .commandError("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
             }

@@ -126,6 +126,14 @@ public final class InteractiveShell {
             case .line(let line):
                 let outcome = await running.run { [runner] in await runner.run(line: line) }
                 recorder?.note(line, outcome: outcome, inTransaction: runner.isInTransaction)
+                // `quit` ends QEMU and so the session, as the user asked: a success, whether or
+                // not the reply came before the connection closed.
+                if link.quitRequested {
+                    switch outcome {
+                    case .success, .connectionLost: return 0
+                    default: break
+                    }
+                }
                 switch outcome {
                 case .success, .commandError:
                     break  // a QMP error reply is already on screen
@@ -160,7 +168,8 @@ public final class InteractiveShell {
             let cause = await client.waitUntilDisconnected()
             learning.cancel()
             await printing.value
-            guard let cause, !Task.isCancelled else { return }
+            // After the user's `quit` the end is no loss: the shell ends with the line.
+            guard let cause, !Task.isCancelled, !link.quitRequested else { return }
             guard connector.retryPolicy != nil else {
                 lost.set()
                 editor.print(formatter.error("qmp-shell: \(cause)"))

@@ -9,6 +9,8 @@ public final class ServerLink: Sendable {
         var listener: EventListener?
         /// Why there is no client, for the error a command gets.
         var absence = "not connected"
+        /// The user sent `quit` to the current client: its end is what they asked for.
+        var quitRequested = false
     }
 
     private let state: Mutex<State>
@@ -30,11 +32,21 @@ public final class ServerLink: Sendable {
     /// Why there is no client now.
     public var absence: String { state.withLock { $0.absence } }
 
+    /// Whether the user sent `quit` to the current server (and it did not refuse), so the
+    /// connection's end is a success, not a loss.
+    public var quitRequested: Bool { state.withLock { $0.quitRequested } }
+
+    /// Notes that `quit` is being sent (`true`), or that the server refused it (`false`).
+    public func noteQuit(_ requested: Bool) {
+        state.withLock { $0.quitRequested = requested }
+    }
+
     /// Connected again: `client` replaces the lost one.
     public func attach(_ client: QMPClient, listener: EventListener) {
         state.withLock {
             $0.client = client
             $0.listener = listener
+            $0.quitRequested = false
         }
     }
 

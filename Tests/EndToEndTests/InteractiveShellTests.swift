@@ -188,10 +188,10 @@ struct InteractiveShellTests {
             for line in ["stop", "no-such-command", "transaction(", "abort", ")", "cont", ".wait RESUME"] {
                 session.terminal.send(line + "\r")
             }
-            // RESUME is shown when it arrives and again as what .wait matched; then the prompt returns.
-            try session.terminal.waitForScreen { screen in
-                screen.lines.filter { $0.contains(#""event":"RESUME""#) }.count == 2
-                    && screen.lines.last(where: { !$0.isEmpty }) == "(QEMU)"
+            // RESUME is shown once, when it arrives (the .wait that matched it does not repeat it);
+            // then the prompt returns below the .wait line.
+            let screen = try session.terminal.waitForScreen { screen in
+                screen.lines.contains("(QEMU) .wait RESUME") && screen.lines.last(where: { !$0.isEmpty }) == "(QEMU)"
             }
             session.terminal.send("\u{4}")
             #expect(try session.terminal.waitForExit() == 0)
@@ -225,6 +225,14 @@ struct InteractiveShellTests {
         let lines = screen.lines.filter { !$0.isEmpty }
         #expect(Array(lines.suffix(3)) == ["(QEMU) .sleep 60", "^C", "(QEMU)"], "\(screen)")
         #expect(try session.leave() == 0)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func typingQuitEndsTheShellWithSuccess() throws {
+        let session = try Session()
+        session.terminal.send("quit\r")
+        // The user asked QEMU to quit: its closing the connection is no error.
+        #expect(try session.terminal.waitForExit() == 0, "\(session.terminal.screen)")
+        #expect(!session.terminal.screen.contains("disconnected"), "\(session.terminal.screen)")
     }
 
     @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {
