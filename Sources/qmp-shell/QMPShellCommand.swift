@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import ArgumentParser
 import QMPShell
 
@@ -5,15 +10,17 @@ import QMPShell
 /// watching and launch options.
 struct QMPShellCommand: ParsableCommand {
     static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "qmp-shell",
         abstract: "An interactive shell and script runner for the QEMU Machine Protocol (QMP).",
+        // One paragraph per line: the help output wraps them to the terminal's width.
         discussion: """
             ADDRESS is a UNIX socket path or HOST:PORT ([::1]:4444 for IPv6); without it, $QMP_SOCKET.
+
             Lines are `command key=value ...`, raw JSON messages, or directives (.help lists them).
-            Exit status: 0 success, 1 a command failed (or a line did not parse, or .wait timed out),
-            2 usage error, 3 could not connect or the connection was lost.
+
+            Exit status: 0 success; 1 a command failed, a line did not parse or .wait timed out; \
+            2 usage error; 3 could not connect, or the connection was lost.
             """,
         version: version
     )
@@ -68,13 +75,15 @@ struct QMPShellCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --watch: stop after SECONDS (exit 1 if --count was not reached).", valueName: "SECONDS"))
     var timeout: Double?
 
-    @Option(help: ArgumentHelp("Interactive: append the lines that succeed to FILE, a script for -f.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Interactive shell: append the lines that succeed to FILE, a script for -f.", valueName: "FILE"))
     var record: String?
 
     @Flag(name: [.customShort("g"), .long], help: "Talk to a guest agent (qemu-ga).")
     var guestAgent = false
 
-    @Option(help: ArgumentHelp("Use colour: auto, always or never (NO_COLOR is honoured).", valueName: "WHEN"))
+    @Option(help: ArgumentHelp("Use colour (NO_COLOR is honoured).", valueName: "WHEN"))
     var color: ColorChoice = .auto
 
     @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
@@ -86,7 +95,7 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "Keep trying when the server is not there yet or goes away, saying so inline.")
     var reconnect = false
 
-    @Option(help: ArgumentHelp("With --reconnect: seconds between attempts (default 1).", valueName: "SECONDS"))
+    @Option(help: ArgumentHelp("With --reconnect: seconds between attempts.", valueName: "SECONDS"))
     var retryDelay: Double = 1
 
     @Option(help: ArgumentHelp("With --reconnect: give up after N failed attempts (default: never).", valueName: "N"))
@@ -103,11 +112,17 @@ struct QMPShellCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if dryRun && commands.isEmpty && script == nil {
-            throw ValidationError("--dry-run needs lines to check: -c LINE or -f FILE")
+        // Lines piped on standard input are a script, as with `-f -`.
+        let hasLines = !commands.isEmpty || script != nil || isatty(0) != 1
+        if dryRun && !hasLines {
+            throw ValidationError("--dry-run needs lines to check: -c LINE, -f FILE or lines on standard input")
         }
-        if keepGoing && commands.isEmpty && script == nil {
-            throw ValidationError("--keep-going applies to -c and -f")
+        if keepGoing && !hasLines {
+            throw ValidationError("--keep-going applies to -c, -f and lines on standard input")
+        }
+        if record != nil && (hasLines || watch) {
+            throw ValidationError(
+                "--record records the interactive shell; -c, -f, standard input and --watch have nothing to record")
         }
         if (count != nil || timeout != nil) && !watch {
             throw ValidationError("--count and --timeout apply to --watch")

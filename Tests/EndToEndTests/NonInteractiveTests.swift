@@ -122,6 +122,47 @@ struct NonInteractiveTests {
         #expect(result.standardError.contains(".wait JOB_STATUS_CHANGE: needs a server"))
     }
 
+    @Test(.timeLimit(.minutes(2))) func dryRunChecksLinesPipedOnStandardInputAsWithDashF() throws {
+        let result = try ShellBinary.run(["--dry-run"], input: "query-status\nblockdev-del node-name=n0\n")
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(
+            result.lines == [
+                #"{"execute":"query-status"}"#, #"{"execute":"blockdev-del","arguments":{"node-name":"n0"}}"#,
+            ])
+    }
+
+    @Test(.timeLimit(.minutes(2))) func recordWithLinesToRunIsAUsageError() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.file("session.qmp")
+        for arguments in [["-c", "query-status"], ["-f", "-"], ["--dry-run"], ["--watch"]] {
+            let result = try ShellBinary.run(["--record", file] + arguments + [directory.file("vm.sock")], input: "")
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.standardError.contains("--record records the interactive shell"), "\(result.standardError)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
+    @Test(.timeLimit(.minutes(2))) func helpStatesEachDefaultOnceAndWrapsTheOverviewByParagraph() throws {
+        let result = try ShellBinary.run(["--help"], environment: ["COLUMNS": "60"])
+        #expect(result.status == 0)
+        let help = result.standardOutput
+        /// The help of `option`, up to the next option.
+        func entry(_ option: String) throws -> Substring {
+            let start = try #require(help.range(of: "  \(option) ")).lowerBound
+            let rest = help[help.index(start, offsetBy: 2)...]
+            return rest[..<(rest.range(of: "\n  -")?.lowerBound ?? rest.endIndex)]
+        }
+        #expect(try entry("--retry-delay").components(separatedBy: "default").count == 2, "\(help)")
+        #expect(try entry("--color").components(separatedBy: "always").count == 2, "\(help)")
+        // The overview is paragraphs wrapped to the width: a line is broken early only where a
+        // paragraph ends.
+        let overview = help[..<(try #require(help.range(of: "USAGE:")).lowerBound)].split(
+            separator: "\n", omittingEmptySubsequences: false)
+        for (line, next) in zip(overview, overview.dropFirst()) where !line.isEmpty && !next.isEmpty {
+            #expect(line.count > 40 && line.count <= 60, "a line broken early: '\(line)'\n\(help)")
+        }
+    }
+
     @Test func hmpModeWorksOnAMachineWithoutCPUs() throws {
         let qemu = try QEMUInstance()
         let result = try ShellBinary.run(["-H", "-c", "info version", "-c", "info status", qemu.socketPath])
@@ -151,7 +192,7 @@ struct NonInteractiveTests {
 
     @Test func usageErrorsExitTwo() throws {
         #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
-        #expect(try ShellBinary.run(["--dry-run"]).status == 2)
+        #expect(try ShellBinary.run(["--count", "1", "/tmp/x.sock"]).status == 2)
         let noAddress = try ShellBinary.run(["-c", "query-status"], environment: ["QMP_SOCKET": ""])
         #expect(noAddress.status == 2)
         #expect(noAddress.standardError.contains("QMP_SOCKET"))
