@@ -55,6 +55,24 @@ public struct Connector: Sendable {
     }
 }
 
+extension Connector {
+    /// What the shell says when the connection is lost and it tries again.
+    public func reconnectingNotice(after cause: QMPError) -> String {
+        "qmp-shell: \(cause); reconnecting to \(place)"
+    }
+
+    /// What the shell says once `client` is connected again.
+    public func reconnectedNotice(to client: QMPClient) -> String {
+        let server = client.greeting.map { "QEMU \($0.version)" } ?? "the guest agent"
+        return "qmp-shell: reconnected to \(server) at \(place)"
+    }
+
+    /// What the shell says when it stops trying.
+    public func gaveUpNotice(_ error: QMPError) -> String {
+        "qmp-shell: gave up reconnecting to \(place): \(error)"
+    }
+}
+
 extension Duration {
     /// "2 s", "0.5 s".
     var secondsText: String {

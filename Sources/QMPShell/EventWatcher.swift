@@ -36,9 +36,9 @@ public struct EventWatcher {
         case connectionEnded
     }
 
-    /// Prints events until `count` have been printed, `timeout` has passed, or the stream ends.
-    public func run(count: Int?, timeout: Duration?) async -> Outcome {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
+    /// Prints events until `count` have been printed, `deadline` has passed, or the stream ends;
+    /// returns how it ended and how many events it printed.
+    public func run(count: Int?, deadline: ContinuousClock.Instant?) async -> (outcome: Outcome, printed: Int) {
         let timer: Task<Void, Never>? = deadline.map { deadline in
             Task { [listener] in
                 try? await Task.sleep(until: deadline)
@@ -49,7 +49,7 @@ public struct EventWatcher {
         defer { timer?.cancel() }
         var printed = 0
         while true {
-            if let deadline, ContinuousClock.now >= deadline { return .timedOut }
+            if let deadline, ContinuousClock.now >= deadline { return (.timedOut, printed) }
             let more = await listener.waitForEvents()
             var events = listener.drain()
             if let count { events = Array(events.prefix(count - printed)) }
@@ -64,8 +64,8 @@ public struct EventWatcher {
                 output.result(String(decoding: bytes, as: UTF8.self))
                 printed += events.count
             }
-            if let count, printed >= count { return .countReached }
-            if !more && listener.isFinished { return .connectionEnded }
+            if let count, printed >= count { return (.countReached, printed) }
+            if !more && listener.isFinished { return (.connectionEnded, printed) }
         }
     }
 

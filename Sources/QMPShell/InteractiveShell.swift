@@ -177,16 +177,15 @@ public final class InteractiveShell {
                 return
             }
             link.detach(reason: "not connected: reconnecting to \(connector.place)")
-            editor.print(formatter.notice("qmp-shell: \(cause); reconnecting to \(connector.place)"))
+            editor.print(formatter.notice(connector.reconnectingNotice(after: cause)))
             switch await connector.connectClient(notice: { _ in }) {
             case .success(let (client, listener)):
                 link.attach(client, listener: listener)
-                let version = client.greeting.map { "QEMU \($0.version)" } ?? "the guest agent"
-                editor.print(formatter.notice("qmp-shell: reconnected to \(version) at \(connector.place)"))
+                editor.print(formatter.notice(connector.reconnectedNotice(to: client)))
             case .failure(let error):
                 guard !Task.isCancelled else { return }
                 lost.set()
-                editor.print(formatter.error("qmp-shell: gave up reconnecting to \(connector.place): \(error)"))
+                editor.print(formatter.error(connector.gaveUpNotice(error)))
                 editor.close()
                 return
             }

@@ -105,7 +105,7 @@ struct ShellApplication {
 
         let status: Int32
         if command.watch {
-            status = await runWatch(client: client, listener: listener, output: output, formatter: formatter)
+            status = await runWatch(link: link, connector: connector, output: output, formatter: formatter)
         } else if interactive {
             status = await runInteractive(
                 link: link, connector: connector, configuration: configuration, formatter: formatter,
@@ -127,20 +127,56 @@ struct ShellApplication {
         return status
     }
 
-    private func runWatch(client: QMPClient, listener: EventListener, output: StandardStreams, formatter: OutputFormatter) async
-        -> Int32
+    /// `--watch`: prints events until the count or the timeout; with `--reconnect` it follows the
+    /// server across restarts (the count and the timeout span them), saying so on standard error.
+    private func runWatch(link: ServerLink, connector: Connector, output: StandardStreams, formatter: OutputFormatter)
+        async -> Int32
     {
-        let watcher = EventWatcher(
-            listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
-        switch await watcher.run(count: command.count, timeout: command.timeout.map { .milliseconds(Int($0 * 1000)) }) {
-        case .countReached:
-            return 0
-        case .timedOut:
-            return command.count == nil ? 0 : 1
-        case .connectionEnded:
-            output.diagnostic(formatter.error("qmp-shell: \(client.disconnectCause ?? .disconnected("the connection ended"))"))
-            return 3
+        let deadline = command.timeout.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
+        let timedOut: Int32 = command.count == nil ? 0 : 1
+        var remaining = command.count
+        while let client = link.client, let listener = link.listener {
+            let watcher = EventWatcher(
+                listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
+            let (outcome, printed) = await watcher.run(count: remaining, deadline: deadline)
+            switch outcome {
+            case .countReached: return 0
+            case .timedOut: return timedOut
+            case .connectionEnded: break
+            }
+            let cause = client.disconnectCause ?? .disconnected("the connection ended")
+            guard connector.retryPolicy != nil else {
+                output.diagnostic(formatter.error("qmp-shell: \(cause)"))
+                return 3
+            }
+            remaining = remaining.map { $0 - printed }
+            link.detach(reason: "reconnecting")
+            await client.disconnect()
+            output.diagnostic(formatter.notice(connector.reconnectingNotice(after: cause)))
+            // Retried as --retry-delay and --retries say, but no longer than --timeout.
+            let connecting = Task { await connector.connectClient(notice: { _ in }) }
+            let timer = deadline.map { deadline in
+                Task {
+                    try? await Task.sleep(until: deadline)
+                    if !Task.isCancelled { connecting.cancel() }
+                }
+            }
+            let result = await connecting.value
+            timer?.cancel()
+            if let deadline, ContinuousClock.now >= deadline {
+                if case .success(let (client, _)) = result { await client.disconnect() }
+                return timedOut
+            }
+            switch result {
+            case .success(let (client, listener)):
+                link.attach(client, listener: listener)
+                output.diagnostic(formatter.notice(connector.reconnectedNotice(to: client)))
+            case .failure(let error):
+                output.diagnostic(formatter.error(connector.gaveUpNotice(error)))
+                return 3
+            }
         }
+        return 3
     }
 
     private func runInteractive(

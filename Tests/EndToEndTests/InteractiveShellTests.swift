@@ -193,6 +193,7 @@ struct InteractiveShellTests {
             let screen = try session.terminal.waitForScreen { screen in
                 screen.lines.contains("(QEMU) .wait RESUME") && screen.lines.last(where: { !$0.isEmpty }) == "(QEMU)"
             }
+            #expect(screen.lines.filter { $0.contains(#""event":"RESUME""#) }.count == 1, "\(screen)")
             session.terminal.send("\u{4}")
             #expect(try session.terminal.waitForExit() == 0)
         }

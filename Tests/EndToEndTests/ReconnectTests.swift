@@ -55,6 +55,46 @@ struct ReconnectTests {
         #expect(result.standardError.hasSuffix("No such file or directory\n"), "\(result.standardError)")
     }
 
+    @Test(.timeLimit(.minutes(2))) func watchFollowsTheVMAcrossARestart() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("vm.sock")
+        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--watch", "--reconnect", "--retry-delay", "0.1", path],
+            environment: ["HOME": home.path, "NO_COLOR": "1"])
+        /// Whether a STOP line is on screen below the last line containing `text` (or anywhere).
+        func stopShown(after text: String?) -> (TerminalScreen) -> Bool {
+            { screen in
+                let lines = screen.lines
+                let start = text.flatMap { text in lines.lastIndex { $0.contains(text) } } ?? -1
+                return lines.indices.contains { $0 > start && lines[$0].hasSuffix(" STOP") }
+            }
+        }
+        // The watcher may connect after the first round: stop and resume until it shows a STOP.
+        try await stopAndResume(first!, until: stopShown(after: nil), on: terminal)
+        first?.kill()
+        first = nil
+        try terminal.waitForText("reconnecting to \(path)")
+        let second = try QEMUInstance(socketPath: path)
+        try terminal.waitForText("reconnected to QEMU \(try QEMUInstance.installedVersion()) at \(path)")
+        // Events of the new QEMU are shown, below the notice.
+        try await stopAndResume(second, until: stopShown(after: "reconnected to QEMU"), on: terminal)
+        terminal.terminate()
+    }
+
+    /// Stops and resumes `qemu` until the screen satisfies `condition` (50 rounds at most).
+    private func stopAndResume(
+        _ qemu: QEMUInstance, until condition: @escaping (TerminalScreen) -> Bool, on terminal: PseudoTerminalSession
+    ) async throws {
+        for _ in 0..<50 {
+            try await qemu.controlExecute("stop")
+            try await qemu.controlExecute("cont")
+            if (try? terminal.waitForScreen(timeout: .milliseconds(300), condition)) != nil { return }
+        }
+        try terminal.waitForScreen(timeout: .seconds(1), condition)
+    }
+
     /// Runs async work from a synchronous test.
     private func awaitControl(_ body: @escaping @Sendable () async throws -> Void) throws {
         let done = DispatchSemaphore(value: 0)
