@@ -39,6 +39,16 @@ import Testing
         #expect(file.contains("\n  [backend.data.append=bool]\n"))
     }
 
+    @Test(.timeLimit(.minutes(2))) func featuresAreMarkedAtEveryDepth() async throws {
+        let help = SchemaHelp(schema: try await InstalledSchema.schema())
+        let text = try #require(help.text(for: "blockdev-backup"))
+        // x-perf is unstable, so is every member shown under it.
+        #expect(text.contains("\n  [x-perf.use-copy-range=bool] (unstable)\n"), "\(text)")
+        #expect(text.contains("\n  [x-perf.max-workers=int] (unstable)\n"), "\(text)")
+        #expect(text.contains("\n  [x-perf.max-chunk=int] (unstable)\n"), "\(text)")
+        #expect(text.contains("\n  [speed=int]\n"), "\(text)")
+    }
+
     @Test func anEventListsItsData() async throws {
         let help = SchemaHelp(schema: try await InstalledSchema.schema())
         let text = try #require(help.text(for: "BLOCK_JOB_COMPLETED"))

@@ -41,7 +41,9 @@ public struct SchemaHelp: Sendable {
         let chosen = selection.sorted { $0.key.lexicographicallyPrecedes($1.key) }
             .map { " \($0.key.joined(separator: "."))=\($0.value)" }.joined()
         var hints: [String] = []
-        addMembers(of: entry.argumentType, path: [], optional: false, selection: selection, to: &lines, hints: &hints, seen: [])
+        addMembers(
+            of: entry.argumentType, path: [], optional: false, selection: selection, to: &lines, hints: &hints, seen: []
+        )
         if lines.isEmpty {
             return "\(name)\(chosen) (\(what), \(what == "event" ? "no data" : "no arguments")\(features))\n"
         }
@@ -54,9 +56,11 @@ public struct SchemaHelp: Sendable {
 
     // MARK: - Members
 
+    /// Adds the lines of `typeName`'s members below `path`; `features` are those of the members
+    /// the path goes through (an `unstable` object's members are unstable too).
     private func addMembers(
-        of typeName: String, path: [String], optional: Bool, selection: TypedValues, to lines: inout [String],
-        hints: inout [String], seen: Set<String>
+        of typeName: String, path: [String], optional: Bool, features: [String] = [], selection: TypedValues,
+        to lines: inout [String], hints: inout [String], seen: Set<String>
     ) {
         guard let object = schema.objectType(named: typeName), !seen.contains(typeName), path.count < 6,
             let set = schema.memberSet(of: typeName, at: path, typed: selection)
@@ -66,17 +70,18 @@ public struct SchemaHelp: Sendable {
             let memberPath = path + [member.name]
             let isOptional = optional || member.isOptional
             let name = memberPath.joined(separator: ".")
+            let memberFeatures = features + member.features.filter { !features.contains($0) }
             if case .object(let nested)? = schema.type(named: member.typeName)?.kind, !nested.members.isEmpty {
                 addMembers(
-                    of: member.typeName, path: memberPath, optional: isOptional, selection: selection, to: &lines,
-                    hints: &hints, seen: seen)
+                    of: member.typeName, path: memberPath, optional: isOptional, features: memberFeatures,
+                    selection: selection, to: &lines, hints: &hints, seen: seen)
                 continue
             }
             if member.name == object.tag, let value = selection[memberPath] {
                 lines.append("  \(name)=\(value)")
                 continue
             }
-            lines += memberLines(name: name, member: member, optional: isOptional)
+            lines += memberLines(name: name, member: member, optional: isOptional, features: memberFeatures)
         }
         if set.undecidedTag != nil, let tag = object.tag {
             hints.append((path + [tag]).joined(separator: "."))
@@ -84,11 +89,11 @@ public struct SchemaHelp: Sendable {
     }
 
     /// `  [format=enum]               ppm png`, wrapped.
-    private func memberLines(name: String, member: SchemaMember, optional: Bool) -> [String] {
+    private func memberLines(name: String, member: SchemaMember, optional: Bool, features: [String]) -> [String] {
         var left = "\(name)=\(schema.describe(member.typeName, enumLimit: 0))"
         if optional { left = "[\(left)]" }
         left = "  " + left
-        if !member.features.isEmpty { left += " (\(member.features.joined(separator: ", ")))" }
+        if !features.isEmpty { left += " (\(features.joined(separator: ", ")))" }
         let values = enumValues(of: member.typeName)
         guard !values.isEmpty else { return [left] }
         var lines: [String] = []
