@@ -153,7 +153,9 @@ public struct LineParser: Sendable {
         }
         let value: JSONValue
         do throws(JSONParseError) {
-            value = try JSONParser.parse(line)
+            // QEMU's parser takes single-quoted strings too (its documentation writes them); the
+            // message is sent as standard JSON all the same.
+            value = try JSONParser.parse(line, singleQuotes: true)
         } catch {
             throw LineParseError(
                 column: LineParseError.column(ofUTF8Offset: error.offset, in: line, startColumn: 1),

@@ -73,7 +73,25 @@ struct NonInteractiveTests {
         #expect(result.lines.count == 3)
         #expect(try json(result.lines[1])["id"] == "mine", "a raw message keeps its own id")
         let version = try QEMUInstance.installedVersion()
-        #expect(try json(result.lines[2])["return"]?.stringValue?.hasPrefix(version) == true, "quotes are removed: \(result.lines[2])")
+        #expect(
+            try json(result.lines[2])["return"]?.stringValue?.hasPrefix(version) == true,
+            "quotes are removed: \(result.lines[2])")
+    }
+
+    @Test(.timeLimit(.minutes(2))) func rawJSONWithSingleQuotesIsSentAsStandardJSON() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("session.jsonl")
+        let line = #"{'execute': 'human-monitor-command', 'arguments': {'command-line': 'info status'}, "id": 'it\'s'}"#
+        let result = try ShellBinary.run(["-l", log, "-c", line, qemu.socketPath])
+        #expect(result.status == 0, "\(result.standardError)")
+        let reply = try json(try #require(result.lines.first))
+        #expect(reply["return"]?.stringValue?.contains("VM status: running") == true, "\(result.standardOutput)")
+        #expect(reply["id"] == "it's")
+        // What went over the wire is standard JSON.
+        let sent = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try json(String($0)) }
+            .first { $0["direction"] == "out" && $0["message"]?["execute"] == "human-monitor-command" }
+        #expect(sent?["message"]?["arguments"]?["command-line"] == "info status")
     }
 
     @Test func eventsAppearAsJSONLinesInWireOrder() throws {

@@ -127,6 +127,16 @@ import Testing
         ),
         // Sent as written, even if QEMU will refuse it.
         (#"{"foo": "bar"}"#, #"{"foo":"bar"}"#),
+        // Single-quoted strings, as QEMU's parser takes them and its documentation writes them,
+        // are sent as standard JSON.
+        (
+            #"{"execute": "calc-dirty-rate", "arguments": {"calc-time": 1, 'sample-pages': 512}}"#,
+            #"{"execute":"calc-dirty-rate","arguments":{"calc-time":1,"sample-pages":512}}"#
+        ),
+        (
+            #"{'execute': 'x', 'arguments': {'a': 'it\'s "q"', "b": "\'"}}"#,
+            #"{"execute":"x","arguments":{"a":"it's \"q\"","b":"'"}}"#
+        ),
     ])
     func rawMessage(line: String, expected: String) {
         #expect(outcome(of: line) == expected)
@@ -196,6 +206,12 @@ import Testing
         (#"  {"execute": "x"} y"#, "column 20: invalid JSON message: unexpected text after the JSON value"),
         (#"{"execute": "x""#, "column 16: invalid JSON message: expected ',' or '}', found end of input"),
         ("[1, 2]", "column 1: a raw QMP message must be a JSON object, found an array"),
+        // Only the quotes are QEMU's leniency: Python's True is not JSON.
+        (
+            #"{'execute': 'x', 'arguments': {'a': True}}"#,
+            "column 37: invalid JSON message: expected a value, found 'T'"
+        ),
+        (#"{'execute': 'x}"#, "column 13: invalid JSON message: unterminated string"),
         // Directives.
         (".", "column 1: expected a directive name after '.'"),
         (".  wait", "column 1: expected a directive name after '.'"),

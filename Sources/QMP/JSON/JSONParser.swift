@@ -19,10 +19,14 @@ public enum JSONParser {
         return try array.withUnsafeBufferPointer { parseResult($0, maxDepth: maxDepth) }.get()
     }
 
-    /// Parses exactly one JSON value from a string.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+    /// Parses exactly one JSON value from a string. With `singleQuotes`, strings may also be
+    /// written in single quotes and `\'` is an escape, as QEMU's own JSON parser accepts (and
+    /// QEMU's documentation writes) them.
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth, singleQuotes: Bool = false)
+        throws(JSONParseError) -> JSONValue
+    {
         var text = text
-        return try text.withUTF8 { parseResult($0, maxDepth: maxDepth) }.get()
+        return try text.withUTF8 { parseResult($0, maxDepth: maxDepth, singleQuotes: singleQuotes) }.get()
     }
 
     /// Parses exactly one JSON value from raw memory.
@@ -32,10 +36,11 @@ public enum JSONParser {
         try parseResult(buffer, maxDepth: maxDepth).get()
     }
 
-    private static func parseResult(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int)
+    private static func parseResult(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int, singleQuotes: Bool = false)
         -> Result<JSONValue, JSONParseError>
     {
         var reader = Reader(bytes: buffer, maxDepth: maxDepth)
+        reader.singleQuotes = singleQuotes
         do throws(JSONParseError) {
             reader.skipWhitespace()
             let value = try reader.parseValue()
@@ -101,6 +106,8 @@ public enum JSONParser {
         var depth = 0
         /// Scratch space for strings with escapes, reused to avoid an allocation per string.
         var scratch: [UInt8] = []
+        /// Whether strings may be single-quoted, as QEMU's parser allows.
+        var singleQuotes = false
 
         init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
             self.bytes = bytes
@@ -133,6 +140,7 @@ public enum JSONParser {
             case UInt8(ascii: "{"): return try parseObject()
             case UInt8(ascii: "["): return try parseArray()
             case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "'") where singleQuotes: return .string(try parseString())
             case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
             case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
             case UInt8(ascii: "n"): try expectWord("null"); return .null
@@ -190,7 +198,9 @@ public enum JSONParser {
             var members: [JSONObject.Member] = []
             members.reserveCapacity(4)
             while true {
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                guard index < bytes.count,
+                    bytes[index] == UInt8(ascii: "\"") || (singleQuotes && bytes[index] == UInt8(ascii: "'"))
+                else {
                     throw error("expected a member name in quotes, found \(describeCurrent())")
                 }
                 let key = try parseString()
@@ -243,16 +253,17 @@ public enum JSONParser {
             }
         }
 
-        /// Parses a string starting at its opening quote.
+        /// Parses a string starting at its opening quote (`"`, or `'` with ``singleQuotes``).
         mutating func parseString() throws(JSONParseError) -> String {
             let quote = index
+            let closing = bytes[quote]
             index += 1
             let start = index
             // Fast path: no escapes, all ASCII.
             var sawNonASCII = false
             while index < bytes.count {
                 let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
+                if byte == closing {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
                     if !sawNonASCII { return String(decoding: slice, as: UTF8.self) }
@@ -272,7 +283,7 @@ public enum JSONParser {
             scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
+                if byte == closing {
                     index += 1
                     guard let string = String(validating: scratch, as: UTF8.self) else {
                         throw error("invalid UTF-8 in string", at: firstInvalidUTF8(in: start..<(index - 1)))
@@ -291,6 +302,7 @@ public enum JSONParser {
                 index += 1
                 switch escape {
                 case UInt8(ascii: "\""): scratch.append(0x22)
+                case UInt8(ascii: "'") where singleQuotes: scratch.append(0x27)
                 case UInt8(ascii: "\\"): scratch.append(0x5C)
                 case UInt8(ascii: "/"): scratch.append(0x2F)
                 case UInt8(ascii: "b"): scratch.append(0x08)
