@@ -201,6 +201,28 @@ struct NonInteractiveTests {
         #expect(plain.standardError.contains("not a socket") || plain.standardError.contains("refused"), "\(plain.standardError)")
     }
 
+    /// A socket that never greets: the error names the two usual reasons.
+    static let noGreeting =
+        "qmp-shell: handshake failed: the server sent no greeting within 5 s: another client may hold the socket "
+        + "(QEMU serves one client per monitor), or it is a guest agent's socket (use guest-agent mode, -g)\n"
+
+    @Test(.timeLimit(.minutes(2))) func aMonitorAnotherClientHoldsIsNamedAsTheLikelyCause() async throws {
+        let qemu = try QEMUInstance()
+        let holder = QMPClient(configuration: .patient)
+        try await holder.connect(to: .unix(path: qemu.socketPath))
+        let result = try ShellBinary.run(["-c", "query-status", qemu.socketPath])
+        #expect(result.status == 3)
+        #expect(result.standardError == Self.noGreeting)
+        await holder.disconnect()
+    }
+
+    @Test(.timeLimit(.minutes(2))) func aGuestAgentSocketWithoutDashGIsNamedAsTheLikelyCause() throws {
+        let agent = try GuestAgentInstance()
+        let result = try ShellBinary.run(["-c", "guest-ping", agent.socketPath])
+        #expect(result.status == 3)
+        #expect(result.standardError == Self.noGreeting)
+    }
+
     @Test func losingQEMUMidScriptExitsThree() throws {
         let qemu = try QEMUInstance()
         let result = try ShellBinary.run(["-c", "query-status", "-c", "quit", "-c", "query-status", qemu.socketPath])

@@ -131,7 +131,10 @@ struct ClientFaultTests {
         configuration.handshakeTimeout = .milliseconds(300)
         let client = QMPClient(configuration: configuration)
         let started = ContinuousClock.now
-        await #expect(throws: QMPError.handshakeFailed("the server sent no greeting within 0.3 s")) {
+        let reason =
+            "the server sent no greeting within 0.3 s: another client may hold the socket (QEMU serves one client "
+            + "per monitor), or it is a guest agent's socket (use guest-agent mode, -g)"
+        await #expect(throws: QMPError.handshakeFailed(reason)) {
             try await client.connect(to: .unix(path: server.path))
         }
         // It ends by itself (loosely timed: the suite shares two cores).

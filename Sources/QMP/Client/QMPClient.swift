@@ -217,8 +217,14 @@ public final class QMPClient: Sendable {
             let what = state.withLock { state -> String? in
                 guard state.runstate == .connecting else { return nil }
                 switch state.phase {
-                case .greeting: return "the server sent no greeting within \(timeout.secondsDescription)"
-                case .agentSync: return "the guest agent did not answer guest-sync-delimited within \(timeout.secondsDescription)"
+                case .greeting:
+                    // QEMU accepts a second client on a monitor's socket but greets only one, and
+                    // a guest agent never greets.
+                    return "the server sent no greeting within \(timeout.secondsDescription): another client may hold "
+                        + "the socket (QEMU serves one client per monitor), or it is a guest agent's socket "
+                        + "(use guest-agent mode, -g)"
+                case .agentSync:
+                    return "the guest agent did not answer guest-sync-delimited within \(timeout.secondsDescription)"
                 case .ready: return "the server did not answer qmp_capabilities within \(timeout.secondsDescription)"
                 }
             }
