@@ -111,8 +111,10 @@ public final class InteractiveShell {
                 hmp: hmp, editor: editor, formatter: formatter, lost: connectionLost)
         }
         defer { supervising.cancel() }
+        // The prompt says which server answers: QEMU, or its guest agent.
+        let serverPrompt = link.client?.configuration.mode == .guestAgent ? "(QGA) " : "(QEMU) "
         while true {
-            let prompt = runner.isInTransaction ? "TRANS> " : "(QEMU) "
+            let prompt = runner.isInTransaction ? "TRANS> " : serverPrompt
             completer.setContinuingTransaction(runner.isInTransaction)
             running.forgetInterrupt()
             let input = await editor.readLine(prompt: prompt)

@@ -236,6 +236,23 @@ struct InteractiveShellTests {
         #expect(!session.terminal.screen.contains("disconnected"), "\(session.terminal.screen)")
     }
 
+    @Test(.timeLimit(.minutes(2))) func theGuestAgentsPromptNamesIt() throws {
+        let agent = try GuestAgentInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["-g", agent.socketPath],
+            environment: ["HOME": home.path, "NO_COLOR": "1"])
+        let screen = try terminal.waitForText("(QGA) ")
+        #expect(screen.contains("Connected to the guest agent at \(agent.socketPath)"))
+        terminal.send("guest-ping\r")
+        try terminal.waitForScreen { screen in
+            screen.contains(#"{"return":{}}"#) && screen.lines.last(where: { !$0.isEmpty }) == "(QGA)"
+        }
+        #expect(!terminal.screen.contains("(QEMU)"), "\(terminal.screen)")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
     @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {
         let session = try Session()
         session.qemu.kill()
