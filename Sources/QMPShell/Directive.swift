@@ -15,7 +15,7 @@ public enum Directive: String, CaseIterable, Sendable {
         case .wait:
             return ".wait EVENT [key=value ...] [timeout=SECONDS]\n"
                 + "                                wait for EVENT whose data matches (dotted paths);\n"
-                + "                                events since the previous command count; default 30 s"
+                + "                                any event no earlier .wait took counts; default 30 s"
         case .sleep: return ".sleep SECONDS                  pause"
         case .source: return ".source FILE                    run the lines of FILE"
         case .addFD:
