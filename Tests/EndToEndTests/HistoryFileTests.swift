@@ -1,0 +1,108 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import Testing
+
+/// The history file in a real pseudo-terminal against real QEMU: only the user's own file is
+/// written, entries other programs add survive, secrets stay out, and a failure is said once.
+@Suite("The history file", .serialized, .timeLimit(.minutes(2)))
+struct HistoryFileTests {
+    typealias Session = InteractiveShellTests.Session
+
+    /// A user id that is not ours, for files another user planted.
+    static let otherUser: uid_t = 4242
+
+    @Test func aHistoryThatCannotBeWrittenIsReportedOnce() throws {
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let history = home.file("no-such-directory/history")
+        let session = try Session(home: home, arguments: ["--history", history])
+        for _ in 1...2 {
+            session.terminal.send("query-name\r")
+            try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
+        }
+        #expect(try session.leave() == 0)
+        let notice = "could not write history file \(history): No such file or directory"
+        #expect(session.terminal.transcript.components(separatedBy: notice).count == 2, "\(session.terminal.screen)")
+    }
+
+    /// A link or a file the user did not make is never written through, replaced or chmod'ed.
+    @Test(arguments: [
+        (linkOwner: otherUser, targetOwner: otherUser, notice: "a symbolic link owned by another user"),
+        (linkOwner: getuid(), targetOwner: otherUser, notice: "another user's file"),
+        (linkOwner: nil, targetOwner: otherUser, notice: "another user's file"),
+    ])
+    func aFileTheUserDidNotMakeIsNeverWritten(linkOwner: uid_t?, targetOwner: uid_t, notice: String) throws {
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let target = home.file("victim")
+        try "victim's line\n".write(toFile: target, atomically: false, encoding: .utf8)
+        try own(target, by: targetOwner, mode: 0o644)
+        var history = target
+        if let linkOwner {
+            history = home.file("planted-link")
+            try FileManager.default.createSymbolicLink(atPath: history, withDestinationPath: target)
+            guard lchown(history, linkOwner, gid_t(linkOwner)) == 0 else {
+                throw FakeServerError("lchown: errno \(errno)")
+            }
+        }
+        let session = try Session(home: home, arguments: ["--history", history])
+        session.terminal.send("query-name\r")
+        try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
+        #expect(try session.leave() == 0)
+
+        let shown = "history file \(history) is \(notice): history is kept in memory only"
+        #expect(session.terminal.transcript.components(separatedBy: shown).count == 2, "\(session.terminal.screen)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "victim's line\n")
+        let attributes = try FileManager.default.attributesOfItem(atPath: target)
+        #expect(attributes[.posixPermissions] as? Int == 0o644)
+        #expect(attributes[.ownerAccountID] as? Int == Int(targetOwner))
+        if linkOwner != nil {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: history) == target)
+        }
+    }
+
+    /// Python's qmp-shell shares the file: what it saved while this session ran is kept.
+    @Test func savingKeepsWhatAnotherProgramAddedMeanwhile() throws {
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let history = home.file(".qmp-shell_history")
+        try "query-status\n".write(toFile: history, atomically: false, encoding: .utf8)
+        let session = try Session(home: home)
+        // Python's readline rewrites the file with what it loaded plus its own lines.
+        try "query-status\nquery-version\n".write(toFile: history, atomically: false, encoding: .utf8)
+        session.terminal.send("query-name\r")
+        try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
+        #expect(try session.leave() == 0)
+        #expect(try String(contentsOfFile: history, encoding: .utf8) == "query-status\nquery-version\nquery-name\n")
+    }
+
+    /// Lines mentioning a secret or password stay out of the file, whatever their syntax; the
+    /// session's Up arrow still recalls them.
+    @Test func linesWithSecretsStayOutOfTheFile() throws {
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let secretLines = [
+            "object-add qom-type=secret id=sec0 data=letmein",
+            "set_password protocol=vnc password=hunter2",
+            #"{"execute":"x","arguments":{"Password":"p"}}"#,
+        ]
+        let session = try Session(home: home)
+        for (index, line) in (secretLines + ["query-name"]).enumerated() {
+            session.terminal.send(line + "\r")
+            // Each line entered stays on screen after its prompt; the next prompt follows.
+            try session.terminal.waitForScreen { screen in
+                screen.lines.filter { $0.hasPrefix("(QEMU)") }.count == index + 2
+                    && screen.lines.last(where: { !$0.isEmpty }) == "(QEMU)"
+            }
+        }
+        session.terminal.send("\u{1b}[A\u{1b}[A")
+        try session.waitForPromptLine("(QEMU) " + secretLines[2])
+        session.terminal.send("\u{3}")
+        #expect(try session.leave() == 0)
+        let saved = try String(contentsOfFile: home.file(".qmp-shell_history"), encoding: .utf8)
+        #expect(saved == "query-name\n")
+    }
+
+    private func own(_ path: String, by user: uid_t, mode: mode_t) throws {
+        guard chown(path, user, gid_t(user)) == 0, chmod(path, mode) == 0 else {
+            throw FakeServerError("cannot give \(path) to user \(user) (the test needs root): errno \(errno)")
+        }
+    }
+}
