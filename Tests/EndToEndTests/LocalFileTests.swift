@@ -3,10 +3,11 @@ import QMP
 import QMPTestSupport
 import Testing
 
-/// The history file in a real pseudo-terminal against real QEMU: only the user's own file is
-/// written, entries other programs add survive, secrets stay out, and a failure is said once.
-@Suite("The history file", .serialized, .timeLimit(.minutes(2)))
-struct HistoryFileTests {
+/// The files the shell writes, against real QEMU (the interactive ones in a real pseudo-terminal).
+/// History: only the user's own file is written, entries other programs add survive, secrets stay
+/// out, and a failure is said once. Log and record files: private, or a warning.
+@Suite("Files the shell writes: history, log, record", .serialized, .timeLimit(.minutes(2)))
+struct LocalFileTests {
     typealias Session = InteractiveShellTests.Session
 
     /// A user id that is not ours, for files another user planted.
@@ -98,6 +99,37 @@ struct HistoryFileTests {
         #expect(try session.leave() == 0)
         let saved = try String(contentsOfFile: home.file(".qmp-shell_history"), encoding: .utf8)
         #expect(saved == "query-name\n")
+    }
+
+    /// An existing `-l` file keeps its mode; readable by others, it is worth one warning.
+    @Test func anExistingLogReadableByOthersKeepsItsModeWithOneWarning() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("shared.jsonl")
+        try "".write(toFile: log, atomically: false, encoding: .utf8)
+        try own(log, by: getuid(), mode: 0o644)
+        let result = try ShellBinary.run(["-l", log, "-c", "query-name", "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 0)
+        #expect(
+            result.standardError
+                == "qmp-shell: warning: log file \(log) is readable by other users (mode 644); it keeps its mode\n")
+        #expect(try FileManager.default.attributesOfItem(atPath: log)[.posixPermissions] as? Int == 0o644)
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("query-name"))
+    }
+
+    /// The same for `--record`, whose warning appears in the interactive shell.
+    @Test func anExistingRecordFileReadableByOthersKeepsItsModeWithOneWarning() throws {
+        let directory = try TemporaryDirectory()
+        let script = directory.file("session.qmp")
+        try "".write(toFile: script, atomically: false, encoding: .utf8)
+        try own(script, by: getuid(), mode: 0o640)
+        let session = try Session(arguments: ["--record", script])
+        session.terminal.send("query-name\r")
+        try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
+        #expect(try session.leave() == 0)
+        let warning = "record file \(script) is readable by other users (mode 640); it keeps its mode"
+        #expect(session.terminal.transcript.components(separatedBy: warning).count == 2, "\(session.terminal.screen)")
+        #expect(try FileManager.default.attributesOfItem(atPath: script)[.posixPermissions] as? Int == 0o640)
     }
 
     private func own(_ path: String, by user: uid_t, mode: mode_t) throws {
