@@ -13,32 +13,18 @@ import CEditLine
 /// `#1700000000` timestamp lines. Saving merges: the entries of this session are added to what
 /// the file holds by then (another program may have added some), and the newest `limit` kept.
 ///
-/// Only a file of the user's is used: the path must be missing, a regular file the user owns, or
-/// a symbolic link the user owns to such a file. Anything else (a link planted by another user,
-/// another user's file) is refused, never written through, replaced or chmod'ed. The file is
-/// written with mode 0600, and an existing one is narrowed to 0600 when read. Failures come back
-/// as a message and never stop the editor.
+/// Only a regular file of the user's is used (see ``PrivateFile``). The file is written with mode
+/// 0600, and an existing one is narrowed to 0600 when read. Failures come back as a message and
+/// never stop the editor.
 struct HistoryFile {
     let path: String
     /// How many entries the file keeps, the newest.
     let limit: Int
 
-    /// Why the file must not be used at all, or nil. Checked before every read and write.
+    /// Why the file must not be used at all, or nil (see ``PrivateFile``). Checked before
+    /// every read and write.
     func refusal() -> String? {
-        var link = stat()
-        guard lstat(path, &link) == 0 else {
-            return errno == ENOENT ? nil : problem("read")
-        }
-        let user = geteuid()
-        let refused = "history file \(path) is"
-        var file = link
-        if link.st_mode & S_IFMT == S_IFLNK {
-            guard link.st_uid == user else { return "\(refused) a symbolic link owned by another user" }
-            guard stat(path, &file) == 0 else { return "\(refused) a symbolic link to nothing" }
-        }
-        guard file.st_mode & S_IFMT == S_IFREG else { return "\(refused) not a regular file" }
-        guard file.st_uid == user else { return "\(refused) another user's file" }
-        return nil
+        PrivateFile.refusal(path, what: "history file", regularOnly: true)
     }
 
     /// Lines typed that stay out of the file: any that mentions a password, passphrase or secret

@@ -20,12 +20,10 @@ public final class MessageLog: Sendable {
     /// A warning to show once: the file existed and others can read it.
     public let warning: String?
 
-    /// Opens (or creates, 0600) `path` for appending; throws a readable message if it cannot.
-    /// An existing file keeps its mode (see ``warning``).
+    /// Opens (or creates, 0600) `path` for appending; throws a readable message if it cannot or
+    /// must not (see ``PrivateFile``). An existing file keeps its mode (see ``warning``).
     public init(path: String, onFailure: @escaping @Sendable (String) -> Void) throws(ShellError) {
-        guard let (descriptor, warning) = PrivateFile.openForAppending(path, what: "log file") else {
-            throw ShellError("cannot open log file \(path): \(String(cString: strerror(errno)))")
-        }
+        let (descriptor, warning) = try PrivateFile.openForAppending(path, what: "log file")
         self.descriptor = descriptor
         self.warning = warning
         self.path = path

@@ -16,11 +16,10 @@ public final class ScriptRecorder {
     public let warning: String?
 
     /// Opens `path` for appending (created 0600; an existing file keeps its mode, see
-    /// ``warning``) and writes a header comment.
+    /// ``warning``; another user's link or file is refused, see ``PrivateFile``) and writes a
+    /// header comment.
     public init(path: String, header: String) throws(ShellError) {
-        guard let (descriptor, warning) = PrivateFile.openForAppending(path, what: "record file") else {
-            throw ShellError("cannot open \(path) for recording: \(String(cString: strerror(errno)))")
-        }
+        let (descriptor, warning) = try PrivateFile.openForAppending(path, what: "record file")
         self.descriptor = descriptor
         self.warning = warning
         self.path = path

@@ -23,7 +23,7 @@ struct LocalFileTests {
         }
         #expect(try session.leave() == 0)
         let notice = "could not write history file \(history): No such file or directory"
-        #expect(session.terminal.transcript.components(separatedBy: notice).count == 2, "\(session.terminal.screen)")
+        #expect(timesShown(notice, by: session) == 1, "\(session.terminal.screen)")
     }
 
     /// A link or a file the user did not make is never written through, replaced or chmod'ed.
@@ -34,24 +34,11 @@ struct LocalFileTests {
     ])
     func aFileTheUserDidNotMakeIsNeverWritten(linkOwner: uid_t?, targetOwner: uid_t, notice: String) throws {
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let target = home.file("victim")
-        try "victim's line\n".write(toFile: target, atomically: false, encoding: .utf8)
-        try own(target, by: targetOwner, mode: 0o644)
-        var history = target
-        if let linkOwner {
-            history = home.file("planted-link")
-            try FileManager.default.createSymbolicLink(atPath: history, withDestinationPath: target)
-            guard lchown(history, linkOwner, gid_t(linkOwner)) == 0 else {
-                throw FakeServerError("lchown: errno \(errno)")
-            }
-        }
+        let (target, history) = try plantedFile(in: home, owner: targetOwner, mode: 0o644, linkOwner: linkOwner)
         let session = try Session(home: home, arguments: ["--history", history])
-        session.terminal.send("query-name\r")
-        try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
-        #expect(try session.leave() == 0)
-
+        try enterOneLineAndLeave(session)
         let shown = "history file \(history) is \(notice): history is kept in memory only"
-        #expect(session.terminal.transcript.components(separatedBy: shown).count == 2, "\(session.terminal.screen)")
+        #expect(timesShown(shown, by: session) == 1, "\(session.terminal.screen)")
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "victim's line\n")
         let attributes = try FileManager.default.attributesOfItem(atPath: target)
         #expect(attributes[.posixPermissions] as? Int == 0o644)
@@ -69,9 +56,7 @@ struct LocalFileTests {
         let session = try Session(home: home)
         // Python's readline rewrites the file with what it loaded plus its own lines.
         try "query-status\nquery-version\n".write(toFile: history, atomically: false, encoding: .utf8)
-        session.terminal.send("query-name\r")
-        try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
-        #expect(try session.leave() == 0)
+        try enterOneLineAndLeave(session)
         #expect(try String(contentsOfFile: history, encoding: .utf8) == "query-status\nquery-version\nquery-name\n")
     }
 
@@ -124,12 +109,56 @@ struct LocalFileTests {
         try "".write(toFile: script, atomically: false, encoding: .utf8)
         try own(script, by: getuid(), mode: 0o640)
         let session = try Session(arguments: ["--record", script])
+        try enterOneLineAndLeave(session)
+        let warning = "record file \(script) is readable by other users (mode 640); it keeps its mode"
+        #expect(timesShown(warning, by: session) == 1, "\(session.terminal.screen)")
+        #expect(try FileManager.default.attributesOfItem(atPath: script)[.posixPermissions] as? Int == 0o640)
+    }
+
+    /// `-l` and `--record` never append through another user's link or to another user's file:
+    /// one warning, and the session goes on without that file.
+    @Test(arguments: [(planted: true, notice: "a symbolic link owned by another user"), (false, "another user's file")])
+    func aLogOrRecordFileTheUserDidNotMakeIsNeverWritten(planted: Bool, notice: String) throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let (target, path) = try plantedFile(
+            in: directory, owner: Self.otherUser, mode: 0o600, linkOwner: planted ? Self.otherUser : nil)
+        let result = try ShellBinary.run(["-l", path, "-c", "query-name", qemu.socketPath])
+        #expect(result.status == 0)
+        #expect(result.lines == [#"{"return":{}}"#])
+        #expect(result.standardError == "qmp-shell: warning: log file \(path) is \(notice)\n")
+
+        let session = try Session(qemu: qemu, arguments: ["--record", path])
+        try enterOneLineAndLeave(session)
+        #expect(timesShown("record file \(path) is \(notice)", by: session) == 1, "\(session.terminal.screen)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "victim's line\n")
+    }
+
+    /// A file of `owner` holding one line, and the path to give the shell: the file itself, or a
+    /// symbolic link to it that `linkOwner` owns.
+    private func plantedFile(
+        in directory: TemporaryDirectory, owner: uid_t, mode: mode_t, linkOwner: uid_t?
+    ) throws -> (target: String, path: String) {
+        let target = directory.file("victim")
+        try "victim's line\n".write(toFile: target, atomically: false, encoding: .utf8)
+        try own(target, by: owner, mode: mode)
+        guard let linkOwner else { return (target, target) }
+        let link = directory.file("planted-link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        guard lchown(link, linkOwner, gid_t(linkOwner)) == 0 else { throw FakeServerError("lchown: errno \(errno)") }
+        return (target, link)
+    }
+
+    /// Runs `query-name` in the interactive shell, then leaves with Ctrl-D, which must exit 0.
+    private func enterOneLineAndLeave(_ session: Session) throws {
         session.terminal.send("query-name\r")
         try session.waitForPromptLine("(QEMU)", below: #"{"return":{}}"#)
         #expect(try session.leave() == 0)
-        let warning = "record file \(script) is readable by other users (mode 640); it keeps its mode"
-        #expect(session.terminal.transcript.components(separatedBy: warning).count == 2, "\(session.terminal.screen)")
-        #expect(try FileManager.default.attributesOfItem(atPath: script)[.posixPermissions] as? Int == 0o640)
+    }
+
+    /// How many times the shell wrote `text` to the terminal (a long line may wrap on screen).
+    private func timesShown(_ text: String, by session: Session) -> Int {
+        session.terminal.transcript.components(separatedBy: text).count - 1
     }
 
     private func own(_ path: String, by user: uid_t, mode: mode_t) throws {
