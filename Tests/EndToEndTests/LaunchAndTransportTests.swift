@@ -26,18 +26,23 @@ struct LaunchAndTransportTests {
     }
 
     /// Whatever ends the shell, the QEMU it launched ends with it and no file is left: the
-    /// signals a user or a closed terminal sends, and SIGKILL, which the shell cannot catch.
-    @Test(.timeLimit(.minutes(2)), arguments: [SIGINT, SIGTERM, SIGHUP, SIGKILL])
-    func aSignalThatEndsTheShellEndsItsQEMU(_ signal: Int32) throws {
+    /// signals a user or a closed terminal sends, and SIGKILL, which the shell cannot catch; while
+    /// a script runs, or at the interactive prompt (where Ctrl-C only clears the line).
+    @Test(
+        .timeLimit(.minutes(2)),
+        arguments: [SIGINT, SIGTERM, SIGHUP, SIGKILL].map { ($0, false) }
+            + [SIGTERM, SIGHUP, SIGKILL].map { ($0, true) })
+    func aSignalThatEndsTheShellEndsItsQEMU(_ signal: Int32, interactive: Bool) throws {
         let before = try leftoverDirectories()
         let marker = "qmp-launch-\(UInt64.random(in: 1...UInt64.max))"
+        let lines = interactive ? [] : ["-c", "query-name", "-c", ".sleep 60"]
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path,
-            arguments: [
-                "--launch", "-c", "query-name", "-c", ".sleep 60", "--", QEMUInstance.binary, "-M", "none",
-                "-nodefaults", "-display", "none", "-name", marker,
+            arguments: ["--launch"] + lines + [
+                "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none", "-name", marker,
             ])
-        try terminal.waitForText(#"{"return":{"name":"\#(marker)"}}"#, timeout: .seconds(30))
+        let ready = interactive ? "(QEMU) " : #"{"return":{"name":"\#(marker)"}}"#
+        try terminal.waitForText(ready, timeout: .seconds(30))
         let qemu = try #require(
             processesWhoseCommandLineContains(marker).compactMap { Int32($0) }.first { $0 != terminal.pid },
             "QEMU runs")
