@@ -29,7 +29,6 @@ struct LaunchAndTransportTests {
     /// signals a user or a closed terminal sends, and SIGKILL, which the shell cannot catch; while
     /// a script runs, or at the interactive prompt (where Ctrl-C only clears the line).
     @Test(
-        .timeLimit(.minutes(2)),
         arguments: [SIGINT, SIGTERM, SIGHUP, SIGKILL].map { ($0, false) }
             + [SIGTERM, SIGHUP, SIGKILL].map { ($0, true) })
     func aSignalThatEndsTheShellEndsItsQEMU(_ signal: Int32, interactive: Bool) throws {
