@@ -34,12 +34,15 @@ let package = Package(
         .target(name: "CLibvirt", linkerSettings: [.linkedLibrary("dl")]),
         // VMs that libvirt manages: connections, domains, the QEMU passthrough and its events.
         .target(name: "QMPLibvirt", dependencies: ["QMP", "CLibvirt"]),
+        // Starting a process bound to ours (launch mode's QEMU): fork and prctl need C.
+        .target(name: "CProcess"),
         // The front end as a library: line parser, rendering, script runner, REPL.
         .target(
             name: "QMPShell",
             dependencies: [
                 "QMP",
                 "CEditLine",
+                "CProcess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -95,7 +95,7 @@ public final class InteractiveShell {
     /// Runs until Ctrl-D, `.quit` or the connection is lost for good; returns the exit status.
     public func run() async -> Int32 {
         editor.print(banner)
-        if let problem = editor.historyProblem { editor.print(formatter.notice("qmp-shell: \(problem)")) }
+        reportHistoryProblem()
         let connectionLost = LostFlag()
         let link = runner.link
         let printer = runner.printer
@@ -118,6 +118,7 @@ public final class InteractiveShell {
             completer.setContinuingTransaction(runner.isInTransaction)
             running.forgetInterrupt()
             let input = await editor.readLine(prompt: prompt)
+            reportHistoryProblem()
             if connectionLost.isSet { return 3 }
             switch input {
             case .endOfInput:
@@ -153,6 +154,11 @@ public final class InteractiveShell {
                 }
             }
         }
+    }
+
+    /// The history file's first problem, once (it is written as each line is entered).
+    private func reportHistoryProblem() {
+        if let problem = editor.takeHistoryProblem() { editor.print(formatter.notice("qmp-shell: \(problem)")) }
     }
 
     /// For each connection: shows its events, learns its command names and schema, and when it

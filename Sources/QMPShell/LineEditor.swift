@@ -84,7 +84,7 @@ public final class LineEditor: Sendable {
         let mailbox = try TerminalMailbox()
         let session = try TerminalSession(
             mailbox: mailbox,
-            historyFile: historyFile.map(HistoryFile.init(path:)),
+            historyFile: historyFile.map { HistoryFile(path: $0, limit: max(historySize, 1)) },
             historySize: historySize,
             completer: completer,
             onInterrupt: onInterrupt
@@ -145,10 +145,11 @@ public final class LineEditor: Sendable {
         mailbox.pendingPrintBytes
     }
 
-    /// The first problem reading or writing the history file, for the caller to report. History
+    /// The first problem reading or writing the history file, once: later calls return nil, and
+    /// so do calls before a problem. The caller reports it (say after each line read). History
     /// keeps working in memory.
-    public var historyProblem: String? {
-        mailbox.historyProblem
+    public func takeHistoryProblem() -> String? {
+        mailbox.takeHistoryProblem()
     }
 
     /// Ends a pending read with ``LineInput/endOfInput``, writes what was printed before, saves

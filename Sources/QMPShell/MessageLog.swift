@@ -17,13 +17,15 @@ public final class MessageLog: Sendable {
     private let onFailure: @Sendable (String) -> Void
     public let path: String
 
-    /// Opens (or creates, 0600) `path` for appending; throws a readable message if it cannot.
+    /// A warning to show once: the file existed and others can read it.
+    public let warning: String?
+
+    /// Opens (or creates, 0600) `path` for appending; throws a readable message if it cannot or
+    /// must not (see ``PrivateFile``). An existing file keeps its mode (see ``warning``).
     public init(path: String, onFailure: @escaping @Sendable (String) -> Void) throws(ShellError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw ShellError("cannot open log file \(path): \(String(cString: strerror(errno)))")
-        }
+        let (descriptor, warning) = try PrivateFile.openForAppending(path, what: "log file")
         self.descriptor = descriptor
+        self.warning = warning
         self.path = path
         self.onFailure = onFailure
     }

@@ -1,3 +1,5 @@
+import CProcess
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -5,107 +7,119 @@
 #endif
 import QMP
 
-/// `--launch`: starts QEMU with a QMP monitor that connects to a private socket of ours, and stops
-/// it again, leaving no process and no file behind.
+/// `--launch`: starts QEMU with its QMP monitor on one end of a socket pair whose other end is
+/// ours, and stops it again, leaving no process and no file behind.
 ///
-/// QEMU runs in a session of its own, so Ctrl-C in the shell never reaches it. Its standard error
-/// goes to a file in the private directory, read back when it fails to start.
+/// No file is involved: the monitor is `-chardev socket,fd=3` on an inherited, already connected
+/// socket, and QEMU's standard error goes to an anonymous file, read back when it fails to
+/// start. QEMU runs in a session of its own, so Ctrl-C in the shell never reaches it, and is
+/// bound to the shell: whatever ends the shell, SIGKILL included, kills QEMU too (see
+/// `qmpshell_bound_child_start`).
 public final class QEMULauncher {
-    /// The private directory (0700) holding the socket and QEMU's error output.
-    public let directory: String
-    public let socketPath: String
-    private let errorPath: String
-    private let listener: QMPSocketListener
+    /// Our end of the socket pair, until ``connect(_:timeout:)`` hands it to the client.
+    private var socket: Int32
+    /// QEMU's end, until QEMU has it.
+    private var qemuSocket: Int32
+    private let errorFile: Int32
+    private let child = UnsafeMutablePointer<qmpshell_bound_child>.allocate(capacity: 1)
+    private var started = false
     public private(set) var pid: pid_t = 0
-    private var exited = false
-    private var exitStatus: Int32 = 0
 
-    /// Makes the private directory and listens on its socket.
+    /// Makes the socket pair and the file for QEMU's error output.
     public init() throws(ShellError) {
-        var template = Array("/tmp/qmp-shell-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw ShellError("cannot make a private directory: \(String(cString: strerror(errno)))")
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw ShellError("cannot make a socket pair: \(String(cString: strerror(errno)))")
         }
-        directory = String(cString: made)
-        socketPath = directory + "/qmp.sock"
-        errorPath = directory + "/qemu-stderr.txt"
-        do {
-            listener = try QMPSocketListener(path: socketPath)
-        } catch {
-            rmdir(directory)
-            throw ShellError("cannot listen on \(socketPath): \(error)")
+        let errorFile = qmpshell_anonymous_file("qemu-stderr")
+        guard errorFile >= 0 else {
+            let message = String(cString: strerror(errno))
+            close(pair[0])
+            close(pair[1])
+            throw ShellError("cannot make a file for QEMU's errors: \(message)")
         }
+        socket = pair[0]
+        qemuSocket = pair[1]
+        self.errorFile = errorFile
     }
 
-    /// Starts `command` (a QEMU command line) with `-qmp unix:SOCKET` added.
+    deinit {
+        if socket >= 0 { close(socket) }
+        if qemuSocket >= 0 { close(qemuSocket) }
+        close(errorFile)
+        // The thread waiting for QEMU writes to `child` until QEMU has exited.
+        var status: Int32 = 0
+        if !started || qmpshell_bound_child_exited(child, &status) != 0 { child.deallocate() }
+    }
+
+    /// Starts `command` (a QEMU command line) with its monitor on our socket pair.
     public func start(_ command: [String]) throws(ShellError) {
         guard let program = command.first else { throw ShellError("--launch needs a QEMU command line after --") }
-        let arguments = command + ["-qmp", "unix:\(socketPath)"]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // POSIX_SPAWN_SETSID (0x80, not exported to Swift): a new session, away from our terminal.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        guard let path = Self.executablePath(program) else {
+            throw ShellError("cannot start \(program): \(String(cString: strerror(ENOENT)))")
+        }
+        let arguments = command + ["-chardev", "socket,id=qmp-shell,fd=3", "-mon", "chardev=qmp-shell,mode=control"]
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let result = posix_spawnp(&child, program, &actions, &attributes, &argv, environ)
+        let result = argv.withUnsafeBufferPointer { argv in
+            qmpshell_bound_child_start(child, path, argv.baseAddress, environ, null, null, errorFile, qemuSocket)
+        }
         guard result == 0 else {
             throw ShellError("cannot start \(program): \(String(cString: strerror(result)))")
         }
-        pid = child
+        started = true
+        pid = child.pointee.pid
+        close(qemuSocket)
+        qemuSocket = -1
     }
 
-    /// Waits for QEMU to connect and hands the connection to `client`. If QEMU exits first, the
+    /// `program` if it names a path, else the first executable of that name in `PATH`.
+    private static func executablePath(_ program: String) -> String? {
+        if program.contains("/") { return program }
+        let directories = (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin")
+        for directory in directories.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// Waits for QEMU's greeting and hands the connection to `client`. If QEMU exits first, the
     /// error says so with QEMU's own message.
     public func connect(_ client: QMPClient, timeout: Duration = .seconds(30)) async throws(ShellError) {
         let deadline = ContinuousClock.now + timeout
-        // Accept in short slices so a QEMU that dies at start is noticed at once.
+        // Wait in short slices so a QEMU that dies at start is noticed at once.
         while true {
-            if let status = reap() {
+            if let status = exitStatus() {
                 throw ShellError("QEMU exited at start (\(Self.describe(status)))\(qemuErrorText())")
             }
             if ContinuousClock.now >= deadline {
                 throw ShellError("QEMU did not connect within \(timeout)\(qemuErrorText())")
             }
-            if listenerHasConnection() { break }
+            var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            if poll(&descriptor, 1, 50) > 0 {
+                var byte: UInt8 = 0
+                if recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 1 { break }
+                // Closed without a greeting: QEMU is exiting; the next turn says how.
+                _ = await waitForExit(within: .seconds(5))
+            }
         }
+        let socket = self.socket
+        self.socket = -1
         do {
-            try await client.accept(from: listener, timeout: .seconds(5))
+            try await client.connect(connectedSocket: socket)
         } catch {
             throw ShellError("\(error)\(qemuErrorText())")
         }
-        listener.close()
     }
 
-    private func listenerHasConnection() -> Bool {
-        var descriptor = pollfd(fd: listener.descriptorForPolling, events: Int16(POLLIN), revents: 0)
-        return poll(&descriptor, 1, 50) > 0
-    }
-
-    /// QEMU's exit status if it has exited (reaping it once).
-    private func reap() -> Int32? {
-        if exited { return exitStatus }
-        guard pid > 0 else { return nil }
+    /// QEMU's wait status if it has exited.
+    private func exitStatus() -> Int32? {
+        guard started else { return nil }
         var status: Int32 = 0
-        if waitpid(pid, &status, WNOHANG) == pid {
-            exited = true
-            exitStatus = status
-            return status
-        }
-        return nil
+        return qmpshell_bound_child_exited(child, &status) != 0 ? status : nil
     }
 
     private static func describe(_ status: Int32) -> String {
@@ -115,38 +129,40 @@ public final class QEMULauncher {
 
     /// ": <what QEMU printed>" or "".
     private func qemuErrorText() -> String {
-        guard let lines = try? ArrayLineSource.lines(ofFile: errorPath) else { return "" }
-        let text = lines.filter { !$0.isEmpty }.joined(separator: "\n")
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65536 {
+            let count = chunk.withUnsafeMutableBytes { pread(errorFile, $0.baseAddress, $0.count, off_t(bytes.count)) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.isEmpty }
+            .joined(separator: "\n")
         return text.isEmpty ? "" : ": " + text
     }
 
-    /// Asks QEMU to quit through `client` (if connected), waits a little, then terminates it, and
-    /// removes the private directory.
+    /// Asks QEMU to quit through `client` (if connected), waits a little, then terminates it.
     public func stop(_ client: QMPClient?) async {
         if let client, client.runstate == .running {
             _ = try? await client.execute("quit")
         }
-        if pid > 0 {
-            if !(await waitForExit(within: .seconds(5))) {
-                kill(pid, SIGTERM)
-                if !(await waitForExit(within: .seconds(3))) {
-                    kill(pid, SIGKILL)
-                    _ = await waitForExit(within: .seconds(5))
-                }
+        guard started else { return }
+        if !(await waitForExit(within: .seconds(5))) {
+            kill(pid, SIGTERM)
+            if !(await waitForExit(within: .seconds(3))) {
+                kill(pid, SIGKILL)
+                _ = await waitForExit(within: .seconds(5))
             }
         }
-        listener.close()
-        unlink(errorPath)
-        unlink(socketPath)
-        rmdir(directory)
     }
 
     private func waitForExit(within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if reap() != nil { return true }
+            if exitStatus() != nil { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return reap() != nil
+        return exitStatus() != nil
     }
 }

@@ -12,12 +12,16 @@ public final class ScriptRecorder {
     private var transaction: [String] = []
     public let path: String
 
-    /// Opens `path` for appending (created 0600) and writes a header comment.
+    /// A warning to show once: the file existed and others can read it.
+    public let warning: String?
+
+    /// Opens `path` for appending (created 0600; an existing file keeps its mode, see
+    /// ``warning``; another user's link or file is refused, see ``PrivateFile``) and writes a
+    /// header comment.
     public init(path: String, header: String) throws(ShellError) {
-        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw ShellError("cannot open \(path) for recording: \(String(cString: strerror(errno)))")
-        }
+        let (descriptor, warning) = try PrivateFile.openForAppending(path, what: "record file")
+        self.descriptor = descriptor
+        self.warning = warning
         self.path = path
         write("# \(header)\n")
     }

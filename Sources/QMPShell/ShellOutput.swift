@@ -24,6 +24,10 @@ extension ShellOutput {
 }
 
 /// Standard output and standard error, written with one `write(2)` per call so lines never mix.
+///
+/// When standard output's reader has gone (`qmp-shell -f big.qmp SOCK | head -1`), the shell ends
+/// at once, silently, killed by SIGPIPE as `cat` or `yes` would be (a shell reports 141): nothing
+/// more is sent to the server. A closed standard error is ignored.
 public final class StandardStreams: ShellOutput {
     private let lock = Mutex(())
 
@@ -40,11 +44,23 @@ public final class StandardStreams: ShellOutput {
                 while offset < bytes.count {
                     let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                     if written < 0 && errno == EINTR { continue }
-                    // A closed pipe (`| head`) ends output quietly; SIGPIPE is ignored.
+                    if written < 0 && errno == EPIPE && descriptor == 1 { Self.endBecauseTheReaderLeft() }
                     if written <= 0 { return }
                     offset += written
                 }
             }
         }
+    }
+
+    /// SIGPIPE is ignored for the sockets' sake (Main.swift): die of it now, from this thread, so
+    /// no other thread sends another command meanwhile.
+    private static func endBecauseTheReaderLeft() -> Never {
+        signal(SIGPIPE, SIG_DFL)
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_UNBLOCK, &pipeSignal, nil)
+        raise(SIGPIPE)
+        _exit(128 + SIGPIPE)
     }
 }

@@ -30,6 +30,7 @@ final class TerminalMailbox: Sendable {
         var closed = false
         var nextReadID: UInt64 = 0
         var historyProblem: String?
+        var historyProblemTaken = false
         /// Bytes of print requests not yet taken by the terminal thread.
         var pendingPrintBytes = 0
     }
@@ -60,8 +61,12 @@ final class TerminalMailbox: Sendable {
         _ = close(wakeWriteFD)
     }
 
-    var historyProblem: String? {
-        state.withLock { $0.historyProblem }
+    func takeHistoryProblem() -> String? {
+        state.withLock { state in
+            guard !state.historyProblemTaken, let problem = state.historyProblem else { return nil }
+            state.historyProblemTaken = true
+            return problem
+        }
     }
 
     func newReadID() -> UInt64 {

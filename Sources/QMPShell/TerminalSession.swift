@@ -24,7 +24,8 @@ final class TerminalSession {
     private let mailbox: TerminalMailbox
     private let editLine: OpaquePointer
     private let history: OpaquePointer
-    private let historyFile: HistoryFile?
+    /// Nil for history in memory only, or once the file has been refused.
+    private var historyFile: HistoryFile?
     private let completer: (@Sendable (String) -> CompletionResult)?
     private let onInterrupt: (@Sendable () -> Void)?
     /// Signal numbers arrive here, one byte each (written by the C handler in the shim).
@@ -42,7 +43,8 @@ final class TerminalSession {
     /// Text printed since the terminal was last written, to show in one go.
     private var pendingOutput = ""
     private var closeRequested = false
-    private var historyChanged = false
+    /// Lines entered since the file was last written, for the file (secrets left out).
+    private var unsaved: [String] = []
     private var tornDown = false
 
     // State of one el_gets call, shared with readCharacter(into:).
@@ -135,7 +137,10 @@ final class TerminalSession {
         // ~/.editrc (or $EDITRC) last, so the user's bindings win.
         _ = el_source(editLine, nil)
 
-        if let historyFile, let problem = historyFile.load(into: history) {
+        if let refusal = historyFile?.refusal() {
+            mailbox.reportHistoryProblem(refusal + ": history is kept in memory only")
+            historyFile = nil
+        } else if let problem = historyFile?.load(into: history) {
             mailbox.reportHistoryProblem(problem)
         }
     }
@@ -540,18 +545,23 @@ final class TerminalSession {
 
     // MARK: - History
 
+    /// Up-arrow recalls every line of the session; the file gets those without secrets.
     private func remember(_ line: String) {
         guard line.contains(where: { !$0.isWhitespace }) else { return }
         _ = qmpshell_history_enter(history, line)
-        historyChanged = true
+        guard historyFile != nil, !HistoryFile.isSecret(line) else { return }
+        unsaved.append(line)
         saveHistory()
     }
 
     private func saveHistory() {
-        guard historyChanged, let historyFile else { return }
-        historyChanged = false
-        if let problem = historyFile.save(from: history) {
+        guard !unsaved.isEmpty, let historyFile else { return }
+        if let problem = historyFile.append(unsaved) {
             mailbox.reportHistoryProblem(problem)
+            // Tried again with the next line; only what the file would keep is kept.
+            unsaved = Array(unsaved.suffix(historyFile.limit))
+        } else {
+            unsaved.removeAll()
         }
     }
 

@@ -45,6 +45,7 @@ struct ShellApplication {
         if let path = command.logfile {
             do {
                 log = try MessageLog(path: path) { output.diagnostic("qmp-shell: warning: \($0)\n") }
+                if let warning = log?.warning { output.diagnostic("qmp-shell: warning: \(warning)\n") }
             } catch {
                 output.diagnostic("qmp-shell: warning: \(error)\n")
             }
@@ -214,6 +215,9 @@ struct ShellApplication {
                 recorder = try ScriptRecorder(
                     path: path,
                     header: "recorded by qmp-shell from QEMU \(link.client?.greeting?.version ?? "?") at \(connector.place)")
+                if let warning = recorder?.warning {
+                    output.diagnostic(formatter.error("qmp-shell: warning: \(warning)"))
+                }
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: warning: \(error)"))
             }

@@ -25,6 +25,45 @@ struct LaunchAndTransportTests {
         #expect(processesWhoseCommandLineContains(marker).isEmpty, "no QEMU left")
     }
 
+    /// Whatever ends the shell, the QEMU it launched ends with it and no file is left: the
+    /// signals a user or a closed terminal sends, and SIGKILL, which the shell cannot catch; while
+    /// a script runs, or at the interactive prompt (where Ctrl-C only clears the line).
+    @Test(
+        arguments: [SIGINT, SIGTERM, SIGHUP, SIGKILL].map { ($0, false) }
+            + [SIGTERM, SIGHUP, SIGKILL].map { ($0, true) })
+    func aSignalThatEndsTheShellEndsItsQEMU(_ signal: Int32, interactive: Bool) throws {
+        let before = try leftoverDirectories()
+        let marker = "qmp-launch-\(UInt64.random(in: 1...UInt64.max))"
+        let lines = interactive ? [] : ["-c", "query-name", "-c", ".sleep 60"]
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path,
+            arguments: ["--launch"] + lines + [
+                "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none", "-name", marker,
+            ])
+        let ready = interactive ? "(QEMU) " : #"{"return":{"name":"\#(marker)"}}"#
+        try terminal.waitForText(ready, timeout: .seconds(30))
+        let qemu = try #require(
+            processesWhoseCommandLineContains(marker).compactMap { Int32($0) }.first { $0 != terminal.pid },
+            "QEMU runs")
+        kill(terminal.pid, signal)
+        #expect(try terminal.waitForExit() == 128 + signal)
+        #expect(waitUntilGone(qemu, within: .seconds(10)), "QEMU \(qemu) outlived the shell")
+        #expect(try leftoverDirectories() == before, "no socket directory left")
+    }
+
+    /// Whether process `pid` has ended (gone, or a zombie nobody reaped yet) within `timeout`.
+    private func waitUntilGone(_ pid: Int32, within timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return true }
+            // "pid (name) STATE ...": the state follows the last ')'.
+            let text = String(decoding: stat, as: UTF8.self)
+            if let close = text.lastIndex(of: ")"), text[close...].dropFirst(2).first == "Z" { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
     @Test func aMissingQEMUBinaryIsAClearErrorAndExitThree() throws {
         let result = try ShellBinary.run(["--launch", "-c", "query-status", "--", "/nonexistent/qemu", "-M", "none"])
         #expect(result.status == 3)

@@ -238,6 +238,36 @@ struct NonInteractiveTests {
         #expect(noAddress.standardError.contains("QMP_SOCKET"))
     }
 
+    /// `qmp-shell -f big.qmp SOCK | head -1`: once `head` has gone the shell stops at once, sends
+    /// nothing more, and ends as pipeline tools do (SIGPIPE: status 141), without a message.
+    @Test func standardOutputClosedEarlyStopsTheRunAsAPipelineToolDoes() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let script = directory.file("big.qmp")
+        let log = directory.file("session.jsonl")
+        let commands = 10_000
+        try String(repeating: "query-name\n", count: commands).write(toFile: script, atomically: true, encoding: .utf8)
+        let pipeline = Process()
+        pipeline.executableURL = URL(fileURLWithPath: "/bin/bash")
+        pipeline.arguments = [
+            "-c", #""$0" -l "$1" -f "$2" "$3" | head -1; echo "status ${PIPESTATUS[0]}""#,
+            ShellBinary.path, log, script, qemu.socketPath,
+        ]
+        let output = Pipe()
+        let errors = Pipe()
+        pipeline.standardOutput = output
+        pipeline.standardError = errors
+        try pipeline.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let diagnostics = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        pipeline.waitUntilExit()
+        #expect(printed == "{\"return\":{}}\nstatus 141\n")
+        #expect(diagnostics.isEmpty)
+        let sent = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains(#""direction":"out""#) && $0.contains("query-name") }.count
+        #expect(sent < commands / 2, "\(sent) of \(commands) commands were sent after the reader left")
+    }
+
     @Test func aLogThatCannotBeOpenedIsAWarningNotAFailure() throws {
         let qemu = try QEMUInstance()
         let directory = try TemporaryDirectory()

@@ -161,6 +161,28 @@ public final class QMPClient: Sendable {
         try await handshake(on: channel)
     }
 
+    /// Takes over `descriptor`, a stream socket already connected to a QMP server (say one end
+    /// of a socket pair whose other end a QEMU started with `-chardev socket,fd=N` holds), and
+    /// performs the handshake. The client owns the descriptor from here on, failed or not.
+    public func connect(connectedSocket descriptor: Int32) async throws(QMPError) {
+        do {
+            try beginConnecting()
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        let channel: any Channel
+        do {
+            let spare = dup(descriptor)
+            state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
+            channel = try await makeBootstrap().withConnectedSocket(descriptor).get()
+        } catch {
+            endWithoutConnection()
+            throw .couldNotConnect("could not use the connected socket: \(Self.describe(error))")
+        }
+        try await handshake(on: channel)
+    }
+
     private func beginConnecting() throws(QMPError) {
         let observers = try state.withLock { state throws(QMPError) -> [AsyncStream<Runstate>.Continuation] in
             guard state.runstate == .idle, !state.used else {
