@@ -143,9 +143,13 @@ public final class QEMULauncher {
     }
 
     /// Asks QEMU to quit through `client` (if connected), waits a little, then terminates it.
+    ///
+    /// The `quit` is not awaited: a QEMU that never answers (stopped in a debugger) would hold the
+    /// shell forever. Its exit is what is waited for, 5 s, then SIGTERM, then SIGKILL (which also
+    /// ends a stopped process); the `quit` fails on its own once the connection closes.
     public func stop(_ client: QMPClient?) async {
         if let client, client.runstate == .running {
-            _ = try? await client.execute("quit")
+            Task { _ = try? await client.execute("quit") }
         }
         guard started else { return }
         if !(await waitForExit(within: .seconds(5))) {

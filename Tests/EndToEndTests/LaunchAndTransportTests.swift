@@ -51,6 +51,23 @@ struct LaunchAndTransportTests {
         #expect(try leftoverDirectories() == before, "no socket directory left")
     }
 
+    @Test func aQEMUThatNeverAnswersQuitIsStoppedWithinItsDeadline() throws {
+        let marker = "qmp-launch-\(UInt64.random(in: 1...UInt64.max))"
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path,
+            arguments: ["--launch", "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none", "-name", marker])
+        try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
+        let qemu = try #require(
+            processesWhoseCommandLineContains(marker).compactMap { Int32($0) }.first { $0 != terminal.pid },
+            "QEMU runs")
+        // As if stopped in a debugger: QEMU reads nothing, so `quit` is never answered.
+        kill(qemu, SIGSTOP)
+        terminal.send("\u{4}")
+        // 5 s for QEMU to exit after quit, then SIGTERM (pending while it is stopped), 3 s, then SIGKILL.
+        #expect(try terminal.waitForExit(timeout: .seconds(20)) == 0, "\(terminal.screen)")
+        #expect(waitUntilGone(qemu, within: .seconds(5)), "QEMU \(qemu) outlived the shell")
+    }
+
     /// Whether process `pid` has ended (gone, or a zombie nobody reaped yet) within `timeout`.
     private func waitUntilGone(_ pid: Int32, within timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
