@@ -5,9 +5,10 @@ SWIFT ?= swift
 # Recipes use bash (pipefail in `make test`).
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# libvirt: headers for the build (the binary loads libvirt at run time), a daemon and virsh for the tests.
+# libvirt: headers for the build (the binary loads libvirt at run time), a daemon and virsh for the tests;
+# gdb: a PTY test whose program would not end shows where its threads were.
 APT_PACKAGES := libedit-dev pkg-config qemu-system-x86 qemu-utils qemu-guest-agent \
-  libvirt-daemon-system libvirt-clients libvirt-dev
+  libvirt-daemon-system libvirt-clients libvirt-dev gdb
 CONFIGURATION ?= debug
 PREFIX ?= /usr/local
 # Release builds for `make install` live apart from the debug build the tests use.
@@ -46,7 +47,7 @@ test: deps
 	uri=$$(bash scripts/private-libvirtd.sh start "$$libvirt_dir") || exit 1; \
 	QMP_TEST_LIBVIRT_URI="$$uri" $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
 	  echo "==== what failed (whole log: .build/test.log) ===="; \
-	  grep -aE "recorded an issue" .build/test.log | cut -c1-300 | head -20; \
+	  grep -aE -A 40 "recorded an issue" .build/test.log | grep -avE "^(◇|✔) " | cut -c1-300 | head -150; \
 	  grep -aE "^✘ Test run" .build/test.log; exit 1; }
 
 # Opens the shell on a throwaway QEMU; leaving the shell (Ctrl-D) stops QEMU and removes its files.

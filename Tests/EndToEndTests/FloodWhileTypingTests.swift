@@ -4,25 +4,22 @@ import QMPTestSupport
 import QMPTestTraits
 import Testing
 
-/// A user typing while a million events arrive: the prompt answers, memory stays bounded, and
-/// what could not be shown is counted on screen.
+/// A user typing while events pour in without end: the prompt answers, memory stays bounded,
+/// what could not be shown is counted on screen, and Ctrl-D still ends the shell.
 @Suite("Typing through an event flood", .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct FloodWhileTypingTests {
-    @Test func thePromptStaysResponsiveAndMemoryBoundedUnderAMillionEvents() throws {
-        let total = 1_000_000
+    @Test func thePromptStaysResponsiveAndMemoryBoundedUnderAnEndlessFlood() throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
             let event = #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"# + "\r\n"
             let chunk = String(repeating: event, count: 1000)
-            for _ in 0..<(total / 1000) {
-                connection.send(chunk)
+            // A thousand events per write until the shell goes away: the flood never pauses on its
+            // own, so the shell must leave while it goes on.
+            while connection.send(chunk) {
                 // Answer commands typed meanwhile, as QEMU would between events.
                 if let message = connection.readMessage(timeout: .milliseconds(1)) {
                     connection.reply(to: message, with: ["status": "running"])
                 }
-            }
-            while let message = connection.readMessage(timeout: .seconds(30)) {
-                connection.reply(to: message, with: ["status": "running"])
             }
         }
         let home = try TemporaryDirectory(prefix: "qmp-home")
@@ -38,6 +35,7 @@ struct FloodWhileTypingTests {
         try terminal.waitForOutput(containing: "events were dropped", timeout: .seconds(60))
         let peak = try peakResidentMebibytes(of: terminal.pid)
         #expect(peak < 256, "peak memory \(peak) MiB")
+        // Leaving must not wait for the flood to stop: it never does.
         terminal.send("\u{4}")
         let status = try terminal.waitForExit(timeout: .seconds(30))
         #expect(status == 0, "\(terminal.screen)")

@@ -94,21 +94,25 @@ public final class FakeQMPConnection: @unchecked Sendable {
     public static let greeting =
         #"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}"#
 
-    /// Sends text as is (add `\r\n` yourself where a message should end).
-    public func send(_ text: String) {
+    /// Sends text as is (add `\r\n` yourself where a message should end); false when the client
+    /// went away.
+    @discardableResult
+    public func send(_ text: String) -> Bool {
         send(bytes: Array(text.utf8))
     }
 
-    /// Sends raw bytes; errors (the client went away) are ignored.
-    public func send(bytes: [UInt8]) {
+    /// Sends raw bytes; returns false when the client went away (scripts that only send ignore it).
+    @discardableResult
+    public func send(bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
                 if sent < 0 && errno == EINTR { continue }
-                if sent <= 0 { return }
+                if sent <= 0 { return false }
                 offset += sent
             }
+            return true
         }
     }
 

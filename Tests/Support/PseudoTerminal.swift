@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Foundation
 import Glibc
 import Synchronization
 
@@ -13,11 +14,15 @@ public struct PseudoTerminalError: Error, CustomStringConvertible {
     public let screen: TerminalScreen?
     /// The last bytes of output, with control characters made visible.
     public let recentOutput: String?
+    /// Where each thread of a program that would not end was (gdb's backtraces), so a hang seen
+    /// once, in CI, names its place.
+    public let backtraces: String?
 
-    init(_ message: String, screen: TerminalScreen? = nil, recentOutput: String? = nil) {
+    init(_ message: String, screen: TerminalScreen? = nil, recentOutput: String? = nil, backtraces: String? = nil) {
         self.message = message
         self.screen = screen
         self.recentOutput = recentOutput
+        self.backtraces = backtraces
     }
 
     init(_ message: String, errno code: Int32) {
@@ -32,6 +37,9 @@ public struct PseudoTerminalError: Error, CustomStringConvertible {
         }
         if let recentOutput {
             result += "recent output: \"\(recentOutput)\""
+        }
+        if let backtraces {
+            result += "\nthreads of the program:\n" + backtraces
         }
         return result
     }
@@ -315,7 +323,8 @@ public final class PseudoTerminalSession: @unchecked Sendable {
             let slice: Duration = pidFD >= 0 ? Self.slice : .milliseconds(20)
             let remaining = Self.milliseconds(until: deadline, atMost: slice)
             if remaining == 0 {
-                throw failure("timed out after \(timeout) waiting for the program to exit")
+                throw failure(
+                    "timed out after \(timeout) waiting for the program to exit", backtraces: Self.backtraces(of: pid))
             }
             try stopIfCancelled(waitingFor: "the program to exit")
             var descriptors = [
@@ -338,15 +347,36 @@ public final class PseudoTerminalSession: @unchecked Sendable {
         if Task.isCancelled { throw failure("the test was cancelled (time limit) while waiting for \(what)") }
     }
 
-    private func failure(_ message: String) -> PseudoTerminalError {
+    private func failure(_ message: String, backtraces: String? = nil) -> PseudoTerminalError {
         state.withLock { state in
             _ = drain(&state)
             return PseudoTerminalError(
                 message,
                 screen: state.screen,
-                recentOutput: Self.visible(state.output.suffix(600))
+                recentOutput: Self.visible(state.output.suffix(600)),
+                backtraces: backtraces
             )
         }
+    }
+
+    /// The backtraces of every thread of `pid`, from gdb (installed by `make test`), or why there
+    /// are none. Bounded: gdb itself gets 20 s.
+    private static func backtraces(of pid: pid_t) -> String {
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-p", String(pid), "-batch", "-nx", "-ex", "thread apply all bt 12"]
+        let output = Pipe()
+        gdb.standardOutput = output
+        gdb.standardError = FileHandle.nullDevice
+        do { try gdb.run() } catch { return "(no backtraces: \(error))" }
+        let watchdog = DispatchWorkItem { if gdb.isRunning { gdb.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        gdb.waitUntilExit()
+        watchdog.cancel()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        // Thread headers and frames only: gdb's banner and symbol-loading chatter say nothing.
+        return lines.filter { $0.hasPrefix("Thread ") || $0.hasPrefix("#") }.joined(separator: "\n")
     }
 
     /// Reads all output available now into the screen and transcript, and returns whether the
