@@ -80,7 +80,15 @@ let package = Package(
         // The helpers' own tests: the VT100 screen model, the pseudo-terminal driver, the fake
         // server's framing.
         .testTarget(name: "TestSupportTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
-        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
+        // NIO for the transport-seam tests, whose transport is the test's own.
+        .testTarget(
+            name: "QMPTests",
+            dependencies: [
+                "QMP", "QMPTestSupport", "QMPTestTraits",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The schema tests fetch the installed QEMU's schema, hence the test support.
         .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
         // The libvirt layer against the private libvirtd `make test` starts.

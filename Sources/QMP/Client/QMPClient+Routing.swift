@@ -108,8 +108,8 @@ extension QMPClient: MessageSink {
     /// Called by a ``EventListener/OverflowPolicy/pauseReading`` listener whose reader made room:
     /// reads again, on the event loop, unless another such listener is still full.
     @Sendable func resumeReadingWhenRoom() {
-        guard let channel = state.withLock({ $0.channel }) else { return }
-        channel.eventLoop.execute { [self] in
+        guard let transport = state.withLock({ $0.transport }) else { return }
+        transport.eventLoop.execute { [self] in
             let listeners = state.withLock { $0.listeners }
             let stillFull = listeners.contains { $0.overflow == .pauseReading && $0.isFull(onSpace: resumeReadingWhenRoom) }
             if !stillFull { setReading(true) }
@@ -119,8 +119,7 @@ extension QMPClient: MessageSink {
     /// Turns reading from the server off (a listener that must not drop is full) or on again; on
     /// the event loop. The read in progress still completes.
     private func setReading(_ on: Bool) {
-        guard let channel = state.withLock({ $0.channel }), let options = channel.syncOptions else { return }
-        try? options.setOption(ChannelOptions.autoRead, value: on)
+        state.withLock { $0.transport }?.setReading(on)
     }
 
     private static func same(_ first: [EventListener], _ second: [EventListener]) -> Bool {
@@ -182,11 +181,7 @@ extension QMPClient: MessageSink {
                 state.disconnectCause = .disconnected(reason)
             }
             state.runstate = .idle
-            state.channel = nil
-            if let spare = state.socketDescriptor {
-                close(spare)
-                state.socketDescriptor = nil
-            }
+            state.transport = nil
             let pending = Array(state.pending.values)
             state.pending.removeAll()
             let waiters = state.disconnectWaiters

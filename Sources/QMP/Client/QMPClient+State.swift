@@ -32,9 +32,8 @@ extension QMPClient {
         var used = false
         /// Set once the connection has ended (or never came to be).
         var closed = false
-        var channel: (any Channel)?
-        /// A duplicate of a UNIX socket's descriptor, for SCM_RIGHTS; `nil` over TCP.
-        var socketDescriptor: Int32?
+        /// What carries the messages, once connecting has opened it.
+        var transport: (any QMPTransport)?
         var phase: Phase = .greeting
         var greeting: Greeting?
         var handshakeResult: Result<JSONObject, QMPError>?

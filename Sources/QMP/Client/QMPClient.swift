@@ -120,45 +120,21 @@ public final class QMPClient: Sendable {
     /// Connects to `address`, reads the greeting and negotiates capabilities (or, for a guest
     /// agent, synchronises). Throws ``QMPError/couldNotConnect(_:)`` or ``QMPError/handshakeFailed(_:)``.
     public func connect(to address: QMPAddress) async throws(QMPError) {
-        try beginConnecting()
-        let channel: any Channel
-        do {
-            switch address {
-            case .unix(let path):
-                let fd = try UnixSocket.connect(path: path)
-                let spare = dup(fd)
-                state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
-                channel = try await makeBootstrap().withConnectedSocket(fd).get()
-            case .tcp(let host, let port):
-                channel = try await makeBootstrap().connect(host: host, port: port).get()
-            }
-        } catch {
-            endWithoutConnection()
-            if let error = error as? QMPError { throw error }
-            throw .couldNotConnect("could not connect to \(address): \(Self.describe(error))")
+        try await connect(describingFailureAs: "could not connect to \(address)") { inbound in
+            try await SocketTransport.connect(to: address, inbound: inbound)
         }
-        try await handshake(on: channel)
     }
 
     /// Accepts one connection on `listener` (a QEMU started with `-qmp unix:PATH` connecting to us)
     /// and performs the handshake.
     public func accept(from listener: QMPSocketListener, timeout: Duration) async throws(QMPError) {
-        try beginConnecting()
-        let channel: any Channel
-        do {
+        try await connect(describingFailureAs: "could not accept a connection on \(listener.path)") { inbound in
             let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             let fd = try await NIOThreadPool.singleton.runIfActive {
                 try UnixSocket.acceptOne(listening: listener.descriptor, timeoutMilliseconds: milliseconds)
             }
-            let spare = dup(fd)
-            state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
-            channel = try await makeBootstrap().withConnectedSocket(fd).get()
-        } catch {
-            endWithoutConnection()
-            if let error = error as? QMPError { throw error }
-            throw .couldNotConnect("could not accept a connection on \(listener.path): \(Self.describe(error))")
+            return try await SocketTransport.adopt(fd, inbound: inbound)
         }
-        try await handshake(on: channel)
     }
 
     /// Takes over `descriptor`, a stream socket already connected to a QMP server (say one end
@@ -171,16 +147,39 @@ public final class QMPClient: Sendable {
             close(descriptor)
             throw error
         }
-        let channel: any Channel
+        try await open(describingFailureAs: "could not use the connected socket") { inbound in
+            try await SocketTransport.adopt(descriptor, inbound: inbound)
+        }
+    }
+
+    /// Connects through a transport of the caller's (see ``QMPTransport``) and performs the
+    /// handshake over it: `makeTransport` opens the transport and has it deliver to the given
+    /// ``QMPInbound``. An error it throws fails the connection as ``QMPError/couldNotConnect(_:)``
+    /// (a ``QMPError`` as itself).
+    public func connect(using makeTransport: (QMPInbound) async throws -> any QMPTransport) async throws(QMPError) {
+        try await connect(describingFailureAs: "could not connect", makeTransport)
+    }
+
+    private func connect(
+        describingFailureAs failure: String, _ makeTransport: (QMPInbound) async throws -> any QMPTransport
+    ) async throws(QMPError) {
+        try beginConnecting()
+        try await open(describingFailureAs: failure, makeTransport)
+    }
+
+    /// Opens the transport, then performs the handshake over it.
+    private func open(
+        describingFailureAs failure: String, _ makeTransport: (QMPInbound) async throws -> any QMPTransport
+    ) async throws(QMPError) {
+        let transport: any QMPTransport
         do {
-            let spare = dup(descriptor)
-            state.withLock { $0.socketDescriptor = spare >= 0 ? spare : nil }
-            channel = try await makeBootstrap().withConnectedSocket(descriptor).get()
+            transport = try await makeTransport(QMPInbound(sink: self))
         } catch {
             endWithoutConnection()
-            throw .couldNotConnect("could not use the connected socket: \(Self.describe(error))")
+            if let error = error as? QMPError { throw error }
+            throw .couldNotConnect("\(failure): \(Self.describe(error))")
         }
-        try await handshake(on: channel)
+        try await handshake(over: transport)
     }
 
     private func beginConnecting() throws(QMPError) {
@@ -200,42 +199,20 @@ public final class QMPClient: Sendable {
         let observers = state.withLock { state -> [AsyncStream<Runstate>.Continuation] in
             state.runstate = .idle
             state.closed = true
-            if let spare = state.socketDescriptor {
-                close(spare)
-                state.socketDescriptor = nil
-            }
             return Array(state.runstateObservers.values)
         }
         for observer in observers { observer.yield(.idle) }
         finishListeners()
     }
 
-    private func makeBootstrap() -> ClientBootstrap {
-        ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.seconds(10))
-            // Floods arrive in big reads: one wake-up for many events.
-            .channelOption(
-                ChannelOptions.recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 256 << 10)
-            )
-            // One read per wake-up: a listener that pauses reading when full (see
-            // EventListener.OverflowPolicy.pauseReading) then takes in at most one more buffer.
-            .channelOption(ChannelOptions.maxMessagesPerRead, value: 1)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MessageFramer(sink: self))
-                }
-            }
-    }
-
-    private func handshake(on channel: any Channel) async throws(QMPError) {
+    private func handshake(over transport: any QMPTransport) async throws(QMPError) {
         let mode = configuration.mode
         state.withLock { state in
-            state.channel = channel
+            state.transport = transport
             state.phase = mode == .qmp ? .greeting : .agentSync(id: Int.random(in: 1...Int(Int32.max)))
         }
         let timeout = configuration.handshakeTimeout
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+        let timer = transport.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
             let what = state.withLock { state -> String? in
                 guard state.runstate == .connecting else { return nil }
                 switch state.phase {
@@ -279,15 +256,14 @@ public final class QMPClient: Sendable {
                 var bytes: [UInt8] = [0xFF]
                 let sync: JSONValue = ["execute": "guest-sync-delimited", "arguments": ["id": .number(JSONNumber(id))]]
                 sync.write(to: &bytes)
-                bytes.append(0x0A)
                 configuration.messageObserver?(.sent, sync.serialized())
-                channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+                _ = transport.send(bytes)
                 _ = try await awaitHandshake()
                 state.withLock { $0.phase = .ready }
             }
         } catch {
             fail(error)
-            try? await channel.closeFuture.get()
+            _ = await waitUntilDisconnected()
             throw handshakeError(from: error)
         }
         setRunstate(.running, onlyFrom: .connecting)
@@ -367,8 +343,8 @@ public final class QMPClient: Sendable {
         if !descriptors.isEmpty { try await pass(descriptors) }
         let callerID = message["id"]
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, QMPError>, Never>) in
-            let registered = state.withLock { state -> Result<(Int, any Channel), QMPError> in
-                guard let channel = state.channel, !state.closed,
+            let registered = state.withLock { state -> Result<(Int, any QMPTransport), QMPError> in
+                guard let transport = state.transport, !state.closed,
                     state.runstate == .running || (state.runstate == .connecting && state.phase == .ready)
                 else {
                     return .failure(state.notConnectedError)
@@ -378,20 +354,19 @@ public final class QMPClient: Sendable {
                 if expectsReply {
                     state.pending[id] = Pending(continuation: continuation, callerID: callerID)
                 }
-                return .success((id, channel))
+                return .success((id, transport))
             }
             switch registered {
             case .failure(let error):
                 continuation.resume(returning: .failure(error))
-            case .success(let (id, channel)):
+            case .success(let (id, transport)):
                 var outgoing = message
                 outgoing["id"] = .number(JSONNumber(id))
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(128)
                 JSONValue.object(outgoing).write(to: &bytes)
                 configuration.messageObserver?(.sent, String(decoding: bytes, as: UTF8.self))
-                bytes.append(0x0A)
-                let written = channel.writeAndFlush(ByteBuffer(bytes: bytes))
+                let written = transport.send(bytes)
                 if expectsReply {
                     written.whenFailure { [self] error in
                         let pending = state.withLock { $0.pending.removeValue(forKey: id) }
@@ -416,18 +391,9 @@ public final class QMPClient: Sendable {
 
     /// Passes descriptors ahead of the next command, after everything already queued is written.
     private func pass(_ descriptors: [Int32]) async throws(QMPError) {
-        let (channel, socket) = state.withLock { ($0.channel, $0.socketDescriptor) }
-        guard let channel, runstate == .running else { throw state.withLock { $0.notConnectedError } }
-        guard let socket else {
-            throw .invalidState("file descriptors can only be passed over a UNIX socket, not TCP")
-        }
-        do {
-            try await channel.writeAndFlush(ByteBuffer()).get()
-            try await channel.eventLoop.submit { try UnixSocket.sendDescriptors(descriptors, over: socket) }.get()
-        } catch {
-            if let error = error as? QMPError { throw error }
-            throw .disconnected("could not pass file descriptors: \(Self.describe(error))")
-        }
+        let transport = state.withLock { $0.transport }
+        guard let transport, runstate == .running else { throw state.withLock { $0.notConnectedError } }
+        try await transport.passDescriptors(descriptors)
     }
 
     // MARK: - Disconnecting
@@ -435,14 +401,14 @@ public final class QMPClient: Sendable {
     /// Closes the connection. Pending commands fail with ``QMPError/disconnected(_:)``; listeners
     /// end after their queued events. Returns when the client is idle again.
     public func disconnect() async {
-        let channel = state.withLock { state -> (any Channel)? in
+        let transport = state.withLock { state -> (any QMPTransport)? in
             guard state.runstate != .idle, !state.closed else { return nil }
             state.runstate = .disconnecting
-            return state.channel
+            return state.transport
         }
-        guard let channel else { return }
+        guard let transport else { return }
         notifyObservers(.disconnecting)
-        channel.close(promise: nil)
+        transport.close()
         _ = await waitUntilDisconnected()
     }
 
@@ -462,12 +428,12 @@ public final class QMPClient: Sendable {
 
     /// Ends the connection because of `cause`; the first cause wins.
     func fail(_ cause: QMPError) {
-        let channel = state.withLock { state -> (any Channel)? in
+        let transport = state.withLock { state -> (any QMPTransport)? in
             guard !state.closed else { return nil }
             if state.disconnectCause == nil { state.disconnectCause = cause }
-            return state.channel
+            return state.transport
         }
-        channel?.close(promise: nil)
+        transport?.close()
     }
 
     func setRunstate(_ runstate: Runstate, onlyFrom expected: Runstate) {
