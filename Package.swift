@@ -33,7 +33,14 @@ let package = Package(
         // binary links no libvirt and runs where it is not installed.
         .target(name: "CLibvirt", linkerSettings: [.linkedLibrary("dl")]),
         // VMs that libvirt manages: connections, domains, the QEMU passthrough and its events.
-        .target(name: "QMPLibvirt", dependencies: ["QMP", "CLibvirt"]),
+        .target(
+            name: "QMPLibvirt",
+            dependencies: [
+                "QMP", "CLibvirt",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Starting a process bound to ours (launch mode's QEMU): fork and prctl need C.
         .target(name: "CProcess"),
         // The front end as a library: line parser, rendering, script runner, REPL.

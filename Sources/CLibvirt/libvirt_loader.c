@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static struct qmpshell_libvirt functions;
 static int load_result = -1;
@@ -47,4 +48,37 @@ int qmpshell_libvirt_load(char *error, size_t size) {
 
 const struct qmpshell_libvirt *qmpshell_libvirt(void) {
     return &functions;
+}
+
+struct lifecycle_watch {
+    qmpshell_lifecycle_fn callback;
+    void *opaque;
+    virFreeCallback release;
+};
+
+static void lifecycle_trampoline(virConnectPtr connection, virDomainPtr domain, int event, int detail, void *data) {
+    (void)connection;
+    (void)domain;
+    struct lifecycle_watch *watch = data;
+    watch->callback(event, detail, watch->opaque);
+}
+
+static void lifecycle_release(void *data) {
+    struct lifecycle_watch *watch = data;
+    if (watch->release) watch->release(watch->opaque);
+    free(watch);
+}
+
+int qmpshell_libvirt_watch_lifecycle(virConnectPtr connection, virDomainPtr domain, qmpshell_lifecycle_fn callback,
+                                     void *opaque, virFreeCallback release) {
+    struct lifecycle_watch *watch = malloc(sizeof *watch);
+    if (!watch) return -1;
+    watch->callback = callback;
+    watch->opaque = opaque;
+    watch->release = release;
+    int id = functions.virConnectDomainEventRegisterAny(connection, domain, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                                        VIR_DOMAIN_EVENT_CALLBACK(lifecycle_trampoline), watch,
+                                                        lifecycle_release);
+    if (id < 0) free(watch);
+    return id;
 }

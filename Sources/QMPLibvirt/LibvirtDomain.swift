@@ -31,11 +31,26 @@ public final class LibvirtDomain: @unchecked Sendable {
     /// the daemon went away, libvirt refused the command) throws ``QMPError/disconnected(_:)`` when
     /// the domain or the connection is gone and ``QMPError/invalidState(_:)`` otherwise.
     public func monitorCommand(_ command: String, passing descriptors: [Int32] = []) async throws(QMPError) -> String {
-        if !descriptors.isEmpty, connection.isRemote {
-            throw .invalidState(
-                "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)")
+        let result: Result<String, QMPError> = await withCheckedContinuation { continuation in
+            monitorCommand(command, passing: descriptors) { continuation.resume(returning: $0) }
         }
-        return try await connection.blocking { [self] () -> Result<String, QMPError> in
+        return try result.get()
+    }
+
+    /// Like ``monitorCommand(_:passing:)``, calling `completion` (on the connection's queue) instead:
+    /// commands sent this way run one at a time in the order they were sent.
+    public func monitorCommand(
+        _ command: String, passing descriptors: [Int32] = [],
+        completion: @escaping @Sendable (Result<String, QMPError>) -> Void
+    ) {
+        if !descriptors.isEmpty, connection.isRemote {
+            completion(
+                .failure(
+                    .invalidState(
+                        "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)")))
+            return
+        }
+        connection.queue.async { [self] in
             let api = connection.api
             var result: UnsafeMutablePointer<CChar>?
             let status: Int32
@@ -55,10 +70,11 @@ public final class LibvirtDomain: @unchecked Sendable {
             guard status == 0, let result else {
                 let message = Libvirt.lastError(api)
                 let gone = api.virDomainIsActive(pointer) != 1
-                return .failure(gone ? .disconnected("domain '\(name)': \(message)") : .invalidState(message))
+                completion(.failure(gone ? .disconnected("domain '\(name)': \(message)") : .invalidState(message)))
+                return
             }
             defer { free(result) }
-            return .success(String(cString: result))
+            completion(.success(String(cString: result)))
         }
     }
 
@@ -79,8 +95,40 @@ public final class LibvirtDomain: @unchecked Sendable {
             }
             return .success(id)
         }
-        return LibvirtEventRegistration(connection: connection, id: id)
+        return LibvirtEventRegistration(connection: connection, id: id, kind: .qemuMonitor)
     }
+
+    /// Calls `handler` once, on libvirt's event thread, when the domain stops (shut down,
+    /// destroyed, crashed, migrated away), until the returned registration is cancelled.
+    public func onStop(_ handler: @escaping @Sendable () -> Void) async throws(QMPError) -> LibvirtEventRegistration {
+        let box = Unmanaged.passRetained(StopHandler(handler))
+        let id = try await connection.blocking { [self] () -> Result<Int32, QMPError> in
+            let id = qmpshell_libvirt_watch_lifecycle(
+                connection.pointer, pointer, lifecycleCallback, box.toOpaque(), releaseStopHandler)
+            guard id >= 0 else {
+                box.release()
+                return .failure(
+                    .couldNotConnect("could not watch '\(self.name)' for its end: \(Libvirt.lastError(connection.api))"))
+            }
+            return .success(id)
+        }
+        return LibvirtEventRegistration(connection: connection, id: id, kind: .domain)
+    }
+}
+
+final class StopHandler: @unchecked Sendable {
+    let handler: @Sendable () -> Void
+    init(_ handler: @escaping @Sendable () -> Void) { self.handler = handler }
+}
+
+private let lifecycleCallback: qmpshell_lifecycle_fn = { event, _, opaque in
+    guard let opaque, event == Int32(VIR_DOMAIN_EVENT_STOPPED.rawValue) else { return }
+    Unmanaged<StopHandler>.fromOpaque(opaque).takeUnretainedValue().handler()
+}
+
+private let releaseStopHandler: virFreeCallback = { opaque in
+    guard let opaque else { return }
+    Unmanaged<StopHandler>.fromOpaque(opaque).release()
 }
 
 /// One QEMU event as libvirt passes it on: the name, QEMU's timestamp, and `data` as JSON text.
@@ -94,14 +142,19 @@ public struct LibvirtMonitorEvent: Sendable {
 
 /// A registration for a domain's events; ``cancel()`` ends it (deinitialization does too).
 public final class LibvirtEventRegistration: @unchecked Sendable {
+    /// Which of libvirt's deregistration calls ends it.
+    enum Kind { case qemuMonitor, domain }
+
     private let connection: LibvirtConnection
     private let id: Int32
+    private let kind: Kind
     private let cancelled = NSLock()
     private var done = false
 
-    init(connection: LibvirtConnection, id: Int32) {
+    init(connection: LibvirtConnection, id: Int32, kind: Kind) {
         self.connection = connection
         self.id = id
+        self.kind = kind
     }
 
     /// Stops the events; the handler is released by libvirt once no call to it is in progress.
@@ -110,7 +163,11 @@ public final class LibvirtEventRegistration: @unchecked Sendable {
             defer { done = true }
             return !done
         }
-        if first { _ = connection.api.virConnectDomainQemuMonitorEventDeregister(connection.pointer, id) }
+        guard first else { return }
+        switch kind {
+        case .qemuMonitor: _ = connection.api.virConnectDomainQemuMonitorEventDeregister(connection.pointer, id)
+        case .domain: _ = connection.api.virConnectDomainEventDeregisterAny(connection.pointer, id)
+        }
     }
 
     deinit { cancel() }

@@ -22,6 +22,8 @@
     X(virConnectRegisterCloseCallback) \
     X(virConnectUnregisterCloseCallback) \
     X(virConnectListAllDomains) \
+    X(virConnectDomainEventRegisterAny) \
+    X(virConnectDomainEventDeregisterAny) \
     X(virDomainLookupByName) \
     X(virDomainLookupByUUIDString) \
     X(virDomainLookupByID) \
@@ -54,5 +56,14 @@ int qmpshell_libvirt_load(char *error, size_t size);
 
 /// The loaded functions; only after qmpshell_libvirt_load() returned 0.
 const struct qmpshell_libvirt *qmpshell_libvirt(void);
+
+/// Called with a domain's lifecycle event (VIR_DOMAIN_EVENT_STOPPED, ...) and its detail.
+typedef void (*qmpshell_lifecycle_fn)(int event, int detail, void *opaque);
+
+/// Registers `callback` for `domain`'s lifecycle events (libvirt's callback takes the event
+/// in a position Swift cannot cast to). Returns the callback id, or -1; `release` frees `opaque`
+/// once libvirt is done with it.
+int qmpshell_libvirt_watch_lifecycle(virConnectPtr connection, virDomainPtr domain, qmpshell_lifecycle_fn callback,
+                                     void *opaque, virFreeCallback release);
 
 #endif

@@ -171,7 +171,10 @@ extension QMPClient: MessageSink {
             state.closed = true
             if state.disconnectCause == nil && state.runstate != .disconnecting {
                 let reason: String
-                if let error, !Self.isPeerClosure(error) {
+                if case .disconnected(let why)? = error as? QMPError {
+                    // A transport's own account of the end (libvirt: the domain stopped).
+                    reason = why
+                } else if let error, !Self.isPeerClosure(error) {
                     reason = "connection error: \(Self.describe(error))"
                 } else if partial {
                     reason = "the server closed the connection in the middle of a message"
