@@ -48,6 +48,7 @@ let package = Package(
             name: "QMPShell",
             dependencies: [
                 "QMP",
+                "QMPLibvirt",
                 "CEditLine",
                 "CProcess",
                 .product(name: "NIOCore", package: "swift-nio"),

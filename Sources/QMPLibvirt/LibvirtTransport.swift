@@ -93,6 +93,7 @@ public final class LibvirtTransport: QMPTransport {
                 defer { state.descriptors = [] }
                 return state.descriptors
             }
+            let quitting = command["execute"] == "quit"
             domain.monitorCommand(JSONValue.object(command).serialized(), passing: descriptors) { [self] result in
                 switch result {
                 case .success(let text):
@@ -103,6 +104,9 @@ public final class LibvirtTransport: QMPTransport {
                     reply(answer, id: id)
                 case .failure(.disconnected(let reason)):
                     end(because: .disconnected(reason))
+                case .failure where quitting:
+                    // QEMU quit before libvirt read its reply: the monitor is gone, as asked.
+                    end(because: .disconnected("domain '\(domain.name)' quit"))
                 case .failure(let error):
                     // libvirt refused the call itself: that command fails, the session goes on.
                     reply(["error": ["class": "GenericError", "desc": .string("libvirt: \(error.description)")]], id: id)

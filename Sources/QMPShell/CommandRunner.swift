@@ -161,7 +161,10 @@ public final class CommandRunner: @unchecked Sendable {
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
         // Before sending: the server may close the connection before its reply is read.
         let quitting = message["execute"] == "quit" && client.configuration.mode == .qmp
-        if quitting { link.noteQuit(true) }
+        if quitting {
+            link.noteQuit(true)
+            if let notice = configuration.quitNotice { printer.printDiagnostic(formatter.notice(notice)) }
+        }
         do throws(QMPError) {
             let reply = try await client.request(message, passing: descriptors)
             if let error = reply.message["error"] {
@@ -175,6 +178,10 @@ public final class CommandRunner: @unchecked Sendable {
                 // Guest-agent commands that never reply come back empty: nothing to show.
                 printer.printReply(formatter.json(reply.message), after: reply.eventMark)
             }
+            return .success
+        } catch .disconnected where quitting {
+            // QEMU went away before its reply could be read (libvirt loses it every time): what
+            // `quit` asked for happened.
             return .success
         } catch {
             return Self.outcome(of: error)

@@ -21,6 +21,9 @@ public struct ShellConfiguration: Sendable {
     /// Refuse, before sending, a line whose arguments do not fit the schema (unknown or missing
     /// arguments, values of the wrong type); off with `--no-schema-check`.
     public var schemaChecks = true
+    /// Said on standard error when `quit` is sent, where quitting means more than it does on a
+    /// socket (libvirt: the domain stops).
+    public var quitNotice: String?
 
     public init() {}
 }

@@ -17,6 +17,9 @@ struct QMPShellCommand: ParsableCommand {
         discussion: """
             ADDRESS is a UNIX socket path or HOST:PORT ([::1]:4444 for IPv6); without it, $QMP_SOCKET.
 
+            A VM that libvirt manages is reached with --domain NAME (a name, UUID or id) on --connect URI \
+            (default: $LIBVIRT_DEFAULT_URI, else qemu:///system), through libvirt's QEMU passthrough.
+
             Lines are `command key=value ...`, raw JSON messages, or directives (.help lists them).
 
             Exit status: 0 success; 1 a command failed, a line did not parse or .wait timed out; \
@@ -107,6 +110,19 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "Keep no history.")
     var noHistory = false
 
+    @Option(
+        help: ArgumentHelp("Talk to DOMAIN (a name, UUID or id) through libvirt instead of ADDRESS.", valueName: "DOMAIN"),
+        completion: .custom { words, _, _ in DomainCompletion.runningDomains(words: words) })
+    var domain: String?
+
+    @Option(
+        name: .customLong("connect"),
+        help: ArgumentHelp("With --domain or --list-domains: libvirt's connection URI.", valueName: "URI"))
+    var connectURI: String?
+
+    @Flag(help: "Print the running domains of the libvirt connection, one per line, and exit.")
+    var listDomains = false
+
     enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
         case auto, always, never
     }
@@ -154,6 +170,18 @@ struct QMPShellCommand: ParsableCommand {
         }
         if guestAgent && hmp {
             throw ValidationError("-g and -H cannot be combined: a guest agent has no HMP")
+        }
+        if domain != nil && (address != nil || launch) {
+            throw ValidationError("--domain names the VM: give no ADDRESS and no --launch")
+        }
+        if domain != nil && guestAgent {
+            throw ValidationError("--domain reaches QEMU's monitor, not a guest agent: drop -g")
+        }
+        if connectURI != nil && domain == nil && !listDomains {
+            throw ValidationError("--connect applies to --domain and --list-domains")
+        }
+        if listDomains && (domain != nil || address != nil || launch || !commands.isEmpty || script != nil || watch) {
+            throw ValidationError("--list-domains only lists: give it nothing but --connect")
         }
     }
 }

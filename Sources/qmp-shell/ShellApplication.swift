@@ -16,6 +16,7 @@ struct ShellApplication {
     func run() async -> Int32 {
         let output = StandardStreams()
         let interactive = command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
+            && !command.listDomains
         let configuration = makeConfiguration(interactive: interactive)
         let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
         let diagnostics = DiagnosticSink(output)
@@ -27,8 +28,21 @@ struct ShellApplication {
             return await runNonInteractive(runner, output: output)
         }
 
+        let libvirtTarget = (command.domain ?? (command.listDomains ? "" : nil)).map {
+            LibvirtTarget(domain: $0, uri: command.connectURI) { environmentValue($0) }
+        }
+        if command.listDomains, let libvirtTarget {
+            do throws(QMPError) {
+                for name in try await LibvirtTarget.runningDomains(uri: libvirtTarget.uri) { output.result(name + "\n") }
+                return 0
+            } catch {
+                output.diagnostic(formatter.error("qmp-shell: \(error)"))
+                return 3
+            }
+        }
+
         var address: QMPAddress?
-        if !command.launch {
+        if !command.launch && libvirtTarget == nil {
             guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
                 output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
                 return 2
@@ -69,10 +83,17 @@ struct ShellApplication {
         let connected: (QMPClient, EventListener)
         var launcher: QEMULauncher?
         let connector: Connector
-        if let address {
-            let retries = command.reconnect ? Connector.RetryPolicy(delay: .milliseconds(Int(command.retryDelay * 1000)), retries: command.retries) : nil
-            connector = Connector(place: address.description, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
-                try await client.connect(to: address)
+        let retries = command.reconnect ? Connector.RetryPolicy(delay: .milliseconds(Int(command.retryDelay * 1000)), retries: command.retries) : nil
+        if address != nil || libvirtTarget != nil {
+            if let libvirtTarget {
+                connector = Connector(place: libvirtTarget.place, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
+                    try await libvirtTarget.connect(client)
+                }
+            } else {
+                let address = address!
+                connector = Connector(place: address.description, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
+                    try await client.connect(to: address)
+                }
             }
             switch await connector.connectClient(notice: { output.diagnostic(formatter.notice($0)) }) {
             case .success(let pair): connected = pair
@@ -80,6 +101,7 @@ struct ShellApplication {
                 output.diagnostic(formatter.error("qmp-shell: \(error)"))
                 return 3
             }
+            if let libvirtTarget { output.diagnostic(formatter.notice(libvirtTarget.taintNotice)) }
         } else {
             do throws(ShellError) {
                 let started = try QEMULauncher()
@@ -207,7 +229,8 @@ struct ShellApplication {
             banner = "Welcome to the QMP low-level shell!\nConnected to the guest agent at \(connector.place)\n\n"
         } else {
             let title = configuration.hmp ? "Welcome to the HMP shell!" : "Welcome to the QMP low-level shell!"
-            banner = "\(title)\nConnected to QEMU \(link.client?.greeting?.version ?? "?")\n\n"
+            let through = command.domain != nil ? " through libvirt: \(connector.place)" : ""
+            banner = "\(title)\nConnected to QEMU \(link.client?.greeting?.version ?? "?")\(through)\n\n"
         }
         var recorder: ScriptRecorder?
         if let path = command.record {
@@ -245,6 +268,9 @@ struct ShellApplication {
         case .always: configuration.color = true
         case .never: configuration.color = false
         case .auto: configuration.color = colorTerminal
+        }
+        if let domain = command.domain {
+            configuration.quitNotice = LibvirtTarget(domain: domain, uri: command.connectURI) { environmentValue($0) }.quitNotice
         }
         if !command.noHistory {
             configuration.historyFile = command.history ?? environmentValue("HOME").map { $0 + "/.qmp-shell_history" }

@@ -114,16 +114,8 @@ struct InteractiveShellTests {
         #expect(screen.contains("query-blockstats"))
     }
 
-    /// Presses Tab until `condition` holds: command names arrive just after the first prompt.
     func pressTabUntil(_ session: Session, _ condition: @escaping (TerminalScreen) -> Bool) throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while true {
-            session.terminal.send("\t")
-            if (try? session.terminal.waitForScreen(timeout: .milliseconds(500), condition)) != nil { return }
-            guard ContinuousClock.now < deadline else {
-                throw FakeServerError("Tab never completed: \(session.terminal.screen)")
-            }
-        }
+        try session.terminal.pressTab(until: condition)
     }
 
     @Test func ctrlCClearsTheLineAndCtrlDExitsZero() throws {

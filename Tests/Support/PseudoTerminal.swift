@@ -287,6 +287,17 @@ public final class PseudoTerminalSession: @unchecked Sendable {
         }
     }
 
+    /// Presses Tab, again every half second, until `condition` holds: completion candidates can
+    /// arrive after the first prompt (the shell learns them from the server then).
+    public func pressTab(until condition: @escaping (TerminalScreen) -> Bool, timeout: Duration = .seconds(10)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            send("\t")
+            if (try? waitForScreen(timeout: .milliseconds(500), condition)) != nil { return }
+            guard ContinuousClock.now < deadline else { throw failure("Tab never completed") }
+        }
+    }
+
     /// Reads output until the text appears on the screen (see ``TerminalScreen/contains(_:)``).
     @discardableResult
     public func waitForText(_ text: String, timeout: Duration = .seconds(10)) throws -> TerminalScreen {
