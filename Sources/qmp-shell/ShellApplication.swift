@@ -72,8 +72,11 @@ struct ShellApplication {
         // --watch must print every event (--count counts them), so a full queue holds the server
         // back instead of dropping, and it can be small: it only has to cover one batch of
         // printing. The shell's other modes show the latest events and say how many they dropped.
-        let overflow: EventListener.OverflowPolicy = command.watch ? .pauseReading : .dropOldest
-        let capacity = command.watch ? 2_000 : configuration.eventQueueCapacity
+        // libvirt cannot hold QEMU's events back, so through it --watch drops the oldest too
+        // (and says how many), from a queue as large as the interactive shell's.
+        let holdsServerBack = command.watch && command.domain == nil
+        let overflow: EventListener.OverflowPolicy = holdsServerBack ? .pauseReading : .dropOldest
+        let capacity = holdsServerBack ? 2_000 : configuration.eventQueueCapacity
         let makeClient: @Sendable () -> (QMPClient, EventListener) = { [clientConfiguration] in
             let client = QMPClient(configuration: clientConfiguration)
             let listener = client.listen(to: configuration.eventNames, capacity: capacity, overflow: overflow)
