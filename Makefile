@@ -45,7 +45,8 @@ test: deps
 	@set -o pipefail; libvirt_dir=$$(mktemp -d /tmp/qmp-libvirtd.XXXXXX); \
 	trap 'bash scripts/private-libvirtd.sh stop "$$libvirt_dir"' EXIT; \
 	uri=$$(bash scripts/private-libvirtd.sh start "$$libvirt_dir") || exit 1; \
-	QMP_TEST_LIBVIRT_URI="$$uri" $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
+	QMP_TEST_LIBVIRT_URI="$$uri" QMP_TEST_LIBVIRT_TCP_URI=$$(cat "$$libvirt_dir/tcp-uri") \
+	  $(SWIFT) test --skip-build --no-parallel 2>&1 | tee .build/test.log || { \
 	  echo "==== what failed (whole log: .build/test.log) ===="; \
 	  grep -aE -A 40 "recorded an issue" .build/test.log | grep -avE "^(◇|✔) " | cut -c1-300 | head -150; \
 	  grep -aE "^✘ Test run" .build/test.log; exit 1; }

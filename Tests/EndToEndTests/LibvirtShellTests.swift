@@ -38,6 +38,23 @@ struct LibvirtShellTests {
         #expect(missing.standardError.contains("no domain 'no-such-domain'"), "\(missing.standardError)")
     }
 
+    @Test func hmpAndWatchWorkThroughLibvirt() throws {
+        let domain = try LibvirtTestDomain(name: "qmp-shell-hmp-watch")
+        let uri = try PrivateLibvirtd.uri()
+        let hmp = try ShellBinary.run(["--domain", domain.name, "--connect", uri, "-H", "-c", "info status"])
+        #expect(hmp.status == 0, "\(hmp.standardError)")
+        #expect(hmp.standardOutput == "VM status: running\r\n", "\(hmp.standardOutput)")
+        let watcher = try PseudoTerminalSession(
+            executable: ShellBinary.path,
+            arguments: ["--domain", domain.name, "--connect", uri, "--watch", "--event", "RESUME", "--count", "1"],
+            environment: ["NO_COLOR": "1"])
+        try watcher.waitForOutput(containing: "tainted", timeout: .seconds(30))
+        try PrivateLibvirtd.virsh(["suspend", domain.name])  // STOP is not watched
+        try PrivateLibvirtd.virsh(["resume", domain.name])
+        #expect(try watcher.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(watcher.transcript.contains("RESUME") && !watcher.transcript.contains("STOP"), "\(watcher.transcript)")
+    }
+
     @Test func listDomainsPrintsTheRunningDomains() throws {
         let domain = try LibvirtTestDomain(name: "qmp-shell-listed")
         let result = try ShellBinary.run(["--list-domains", "--connect", try PrivateLibvirtd.uri()])
@@ -72,9 +89,20 @@ struct LibvirtShellTests {
         try terminal.pressTab(until: { $0.description.contains("(QEMU) query-name") }, timeout: .seconds(20))
         terminal.send("\r")
         try terminal.waitForText(#"{"return":{"#, timeout: .seconds(20))
-        // An event from libvirt's callback, inline above the prompt.
+        // Tab on an argument's value, from the domain's schema.
+        terminal.send("blockdev-add driver=qco")
+        try terminal.pressTab(until: { $0.description.contains("(QEMU) blockdev-add driver=qcow") }, timeout: .seconds(20))
+        // An event from libvirt's callback, shown above the half-typed line, which stays as it was.
         try PrivateLibvirtd.virsh(["suspend", domain.name])
-        try terminal.waitForText(#""event":"STOP""#, timeout: .seconds(20))
+        let shown = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            guard let event = screen.lines.firstIndex(where: { $0.contains(#""event":"STOP""#) }),
+                let prompt = screen.lines.lastIndex(where: { $0.hasPrefix("(QEMU) blockdev-add driver=qcow") })
+            else { return false }
+            return event < prompt
+        }
+        #expect(shown.lines.last(where: { !$0.isEmpty })?.hasPrefix("(QEMU) blockdev-add driver=qcow") == true, "\(shown)")
+        terminal.send("\u{3}")
+        try terminal.waitForScreen(timeout: .seconds(20)) { $0.lines.last(where: { !$0.isEmpty }) == "(QEMU)" }
         terminal.send("\u{4}")
         #expect(try terminal.waitForExit(timeout: .seconds(20)) == 0)
     }
@@ -96,5 +124,81 @@ struct LibvirtShellTests {
         _ = domain
         terminal.send("\u{3}")
         _ = try terminal.waitForExit(timeout: .seconds(20))
+    }
+}
+
+/// What goes wrong with libvirt, each said in one line with exit status 3 (connection) or 1 (a line).
+@Suite("The shell through libvirt: faults", .serialized, .timeLimit(.minutes(2)))
+struct LibvirtShellFaultTests {
+    @Test(arguments: [
+        ("qemu:///system?socket=/nonexistent/libvirt-sock", "could not connect to libvirt at", "No such file or directory"),
+        ("qemu+tcp://127.0.0.1:1/system", "could not connect to libvirt at qemu+tcp://127.0.0.1:1/system", "Connection refused"),
+    ])
+    func anUnreachableDaemonIsOneLineAndExitThree(uri: String, says: String, because: String) throws {
+        let result = try ShellBinary.run(["--domain", "vm", "--connect", uri, "-c", "query-status"])
+        #expect(result.status == 3)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(says) && lines[0].contains(because), "\(result.standardError)")
+    }
+
+    @Test func permissionDeniedOnTheDaemonsSocketIsSaid() throws {
+        // The suite's daemon's socket is its owner's (0700): another user is refused.
+        let result = try ShellBinary.run(
+            [
+                "--reuid=65534", "--regid=65534", "--clear-groups", ShellBinary.path,
+                "--domain", "vm", "--connect", try PrivateLibvirtd.uri(), "-c", "query-status",
+            ], executable: "/usr/bin/setpriv")
+        #expect(result.status == 3)
+        #expect(result.standardError.contains("Permission denied"), "\(result.standardError)")
+    }
+
+    @Test func aDomainThatIsNotRunningIsSaid() throws {
+        let directory = try TemporaryDirectory(prefix: "qmp-domain")
+        let xml = directory.file("domain.xml")
+        try """
+        <domain type='qemu'><name>qmp-shell-defined</name><memory unit='MiB'>64</memory>
+        <os><type arch='x86_64' machine='q35'>hvm</type></os></domain>
+        """.write(toFile: xml, atomically: true, encoding: .utf8)
+        try PrivateLibvirtd.virsh(["define", xml])
+        defer { _ = try? PrivateLibvirtd.virsh(["undefine", "qmp-shell-defined"]) }
+        let result = try ShellBinary.run(["--domain", "qmp-shell-defined", "--connect", try PrivateLibvirtd.uri(), "-c", "query-status"])
+        #expect(result.status == 3)
+        #expect(result.standardError.contains("domain 'qmp-shell-defined' on"), "\(result.standardError)")
+        #expect(result.standardError.contains("is not running"), "\(result.standardError)")
+    }
+
+    @Test func aRemoteURIWorksUnchangedButPassesNoDescriptors() throws {
+        let domain = try LibvirtTestDomain(name: "qmp-shell-remote")
+        let result = try ShellBinary.run([
+            "--domain", domain.name, "--connect", try PrivateLibvirtd.tcpURI(),
+            "-c", "query-status", "-c", ".add-fd /dev/null opaque=x",
+        ])
+        #expect(result.status == 1, "the .add-fd line fails: \(result.standardError)")
+        #expect(result.standardOutput.contains(#""status":"running""#), "\(result.standardOutput)")
+        #expect(
+            result.standardError.contains("file descriptors can only be passed to a domain of a local libvirtd"),
+            "\(result.standardError)")
+    }
+
+    @Test func descriptorsPassToADomainOfTheLocalDaemon() throws {
+        let domain = try LibvirtTestDomain(name: "qmp-shell-fds")
+        let result = try ShellBinary.run([
+            "--domain", domain.name, "--connect", try PrivateLibvirtd.uri(),
+            "-c", ".add-fd /dev/null opaque=through-libvirt", "-c", "query-fdsets",
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("through-libvirt"), "\(result.standardOutput)")
+    }
+
+    @Test func libvirtdDyingMidSessionEndsItWithOneLine() throws {
+        let daemon = try ExtraLibvirtd()
+        let domain = try LibvirtTestDomain(name: "qmp-shell-orphan", uri: daemon.uri)
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--domain", domain.name, "--connect", daemon.uri],
+            environment: ["NO_COLOR": "1", "HOME": "/nonexistent"])
+        try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
+        try daemon.kill()
+        try terminal.waitForText("libvirtd closed the connection", timeout: .seconds(30))
+        #expect(try terminal.waitForExit(timeout: .seconds(20)) == 3)
     }
 }

@@ -13,13 +13,22 @@ public enum PrivateLibvirtd {
         return uri
     }
 
-    /// Runs `virsh -c URI ARGUMENTS...` and returns its standard output; throws with its standard
-    /// error if it fails.
+    /// The same daemon as a remote host reaches it: `qemu+tcp://127.0.0.1:PORT/system`, from
+    /// `$QMP_TEST_LIBVIRT_TCP_URI` (set by `make test`).
+    public static func tcpURI() throws -> String {
+        guard let uri = ProcessInfo.processInfo.environment["QMP_TEST_LIBVIRT_TCP_URI"], !uri.isEmpty else {
+            throw FakeServerError("no TCP URI of the private libvirtd: run the suite with `make test`")
+        }
+        return uri
+    }
+
+    /// Runs `virsh -c URI ARGUMENTS...` (the suite's daemon unless `uri` is given) and returns its
+    /// standard output; throws with its standard error if it fails.
     @discardableResult
-    public static func virsh(_ arguments: [String]) throws -> String {
+    public static func virsh(_ arguments: [String], uri: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/virsh")
-        process.arguments = ["-q", "-c", try uri()] + arguments
+        process.arguments = ["-q", "-c", try uri ?? Self.uri()] + arguments
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
@@ -35,13 +44,70 @@ public enum PrivateLibvirtd {
     }
 }
 
+/// A libvirtd of one test's own (scripts/private-libvirtd.sh), for what the suite's shared one
+/// must not go through: being killed under a client. Stopped, with its domains, on deinit.
+public final class ExtraLibvirtd: Sendable {
+    public let uri: String
+    private let directory: String
+
+    /// Starts it (about 10 s on this machine: QEMU's capability probe).
+    public init() throws {
+        // The script's `stop` removes the folder.
+        var template = Array("/tmp/qmp-libvirtd-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        directory = String(cString: made)
+        uri = try Self.script(["start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Kills the daemon at once (SIGKILL), leaving its clients' connections to break.
+    public func kill() throws {
+        let pid = try String(contentsOfFile: directory + "/libvirtd.pid", encoding: .utf8)
+        guard let number = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw FakeServerError("no pid in \(directory)/libvirtd.pid")
+        }
+        _ = Foundation.kill(number, SIGKILL)
+    }
+
+    deinit {
+        _ = try? Self.script(["stop", directory])
+    }
+
+    /// Runs scripts/private-libvirtd.sh (which closes what it inherits before starting the
+    /// daemon), its output to a file: nothing of ours may stay open in a daemon that outlives it.
+    private static func script(_ arguments: [String]) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let scratch = try TemporaryDirectory(prefix: "qmp-libvirtd-out")
+        let outputPath = scratch.file("output")
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [root.appendingPathComponent("scripts/private-libvirtd.sh").path] + arguments
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try output.close()
+        process.waitUntilExit()
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw FakeServerError("private-libvirtd.sh \(arguments.joined(separator: " ")) failed: \(text)")
+        }
+        return text
+    }
+}
+
 /// A transient TCG domain with no disk on the private libvirtd (`virsh create`), destroyed on deinit.
 public final class LibvirtTestDomain: Sendable {
     public let name: String
+    private let uri: String?
 
-    /// Creates and starts the domain; `name` must be unique among the running tests' domains.
-    public init(name: String) throws {
+    /// Creates and starts the domain (on the suite's daemon unless `uri` names another); `name`
+    /// must be unique among the running tests' domains.
+    public init(name: String, uri: String? = nil) throws {
         self.name = name
+        self.uri = uri
         let directory = try TemporaryDirectory(prefix: "qmp-domain")
         let xml = directory.file("domain.xml")
         try """
@@ -52,7 +118,7 @@ public final class LibvirtTestDomain: Sendable {
           <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
         </domain>
         """.write(toFile: xml, atomically: true, encoding: .utf8)
-        try PrivateLibvirtd.virsh(["create", xml])
+        try PrivateLibvirtd.virsh(["create", xml], uri: uri)
     }
 
     /// The domain's UUID, as virsh prints it.
@@ -66,6 +132,6 @@ public final class LibvirtTestDomain: Sendable {
     }
 
     deinit {
-        _ = try? PrivateLibvirtd.virsh(["destroy", name])
+        _ = try? PrivateLibvirtd.virsh(["destroy", name], uri: uri)
     }
 }

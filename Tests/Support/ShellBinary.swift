@@ -39,10 +39,11 @@ public enum ShellBinary {
     /// on two cores busy with other builds; 20 s fails a hang fast without failing a slow machine.
     public static func run(
         _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-        timeout: Duration = .seconds(20)
+        timeout: Duration = .seconds(20), executable: String? = nil
     ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        // `executable` runs the shell itself (say setpriv, as another user), given in `arguments`.
+        process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
         var variables = ProcessInfo.processInfo.environment
         variables["NO_COLOR"] = "1"
