@@ -80,7 +80,12 @@ let package = Package(
         // The helpers' own tests: the VT100 screen model, the pseudo-terminal driver, the fake
         // server's framing.
         .testTarget(name: "TestSupportTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
-        .testTarget(name: "QMPTests", dependencies: ["QMP", "QMPTestSupport", "QMPTestTraits"]),
+        .testTarget(
+            name: "QMPTests",
+            dependencies: [
+                "QMP", "QMPTestSupport", "QMPTestTraits", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The schema tests fetch the installed QEMU's schema, hence the test support.
         .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
         // The libvirt layer against the private libvirtd `make test` starts.
