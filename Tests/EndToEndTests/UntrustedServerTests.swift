@@ -51,3 +51,64 @@ struct UntrustedServerTests {
         #expect(files.isEmpty, "never cached: \(files)")
     }
 }
+
+extension UntrustedServerTests {
+    /// Control characters a hostile server (or, with -g, the guest) may put in its text: clear the
+    /// screen, set the window title, an 8-bit CSI, a bell, and a line break.
+    static let hostile = "\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m\nsecond line"
+    static let hostileEscaped = #"\u001b[2J\u001b]0;owned\u0007\u009b31m\nsecond line"#
+
+    /// No byte of a terminal control sequence: ESC, BEL, CSI (as UTF-8), a carriage return.
+    static func hasRawControls(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" || $0 == "\r" }
+    }
+
+    @Test func anErrorsClassAndDescriptionAreOneDiagnosticLineWithControlsEscaped() throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            connection.replyError(to: message, errorClass: "Generic\u{1B}[5mError", description: Self.hostile)
+            connection.waitForClose()
+        }
+        let result = try ShellBinary.run(["-c", "query-status", server.path])
+        #expect(result.status == 1)
+        #expect(result.standardError == "-c:1: Generic\\u001b[5mError: \(Self.hostileEscaped)\n")
+        // The error reply on standard output is JSON: escaped by the encoder.
+        #expect(result.lines.count == 1 && !Self.hasRawControls(result.standardOutput), "\(result.standardOutput)")
+    }
+
+    @Test func garbageThatEndsTheSessionIsQuotedWithControlsEscaped() throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            _ = try connection.expect("query-status")
+            connection.send("\u{1B}[2J\u{1B}]0;owned\u{07}\u{9B}31m not json\r\n")
+            connection.waitForClose()
+        }
+        let result = try ShellBinary.run(["-c", "query-status", server.path])
+        #expect(result.status == 3)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.standardError)")
+        #expect(result.standardError.contains(#"'\u001b[2J\u001b]0;owned\u0007\u009b31m not json'"#), "\(result.standardError)")
+        #expect(!Self.hasRawControls(result.standardError))
+    }
+
+    @Test func watchedEventNamesOnATerminalShowControlsEscaped() throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            connection.send(
+                JSONValue.object([
+                    "event": .string("EVIL" + Self.hostile), "data": ["note": .string(Self.hostile)],
+                    "timestamp": ["seconds": 1, "microseconds": 0],
+                ]).serialized() + "\r\n")
+            connection.waitForClose()
+        }
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--watch", "--count", "1", server.path])
+        defer { terminal.terminate() }
+        #expect(try terminal.waitForExit(timeout: .seconds(30)) == 0)
+        let transcript = terminal.transcript
+        #expect(transcript.contains("EVIL" + Self.hostileEscaped), "\(transcript.debugDescription)")
+        #expect(!transcript.contains("\u{1B}]0;owned") && !transcript.contains("\u{1B}[2J"), "\(transcript.debugDescription)")
+        #expect(!transcript.contains("\u{9B}"))
+    }
+}
