@@ -2,6 +2,7 @@ import Foundation
 import QMP
 import QMPTestSupport
 import QMPTestTraits
+import Synchronization
 import Testing
 
 /// The built shell against a server that lies in what it describes: a schema that does not hold
@@ -110,5 +111,85 @@ extension UntrustedServerTests {
         #expect(transcript.contains("EVIL" + Self.hostileEscaped), "\(transcript.debugDescription)")
         #expect(!transcript.contains("\u{1B}]0;owned") && !transcript.contains("\u{1B}[2J"), "\(transcript.debugDescription)")
         #expect(!transcript.contains("\u{9B}"))
+    }
+}
+
+extension UntrustedServerTests {
+    /// 1,200 events of 1 MiB (1.2 GiB) before a reply: the history and every queue are bounded by
+    /// bytes as well as by count, so the shell's peak memory stays far below what was sent.
+    @Test func hugeEventsKeepTheShellsMemoryBounded() throws {
+        let count = 1200
+        let peak = Mutex<Int?>(nil)
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let first = try connection.expect("query-status")
+            let blob = String(repeating: "x", count: 1 << 20)
+            for index in 1...count {
+                connection.send(
+                    #"{"event": "BIG", "data": {"n": \#(index), "blob": "\#(blob)"}, "timestamp": {"seconds": 1, "microseconds": 0}}"#
+                        + "\r\n")
+            }
+            Self.answerStatus(connection, first)
+            // The shell has read everything by the time it sends its second line.
+            let second = try connection.expect("query-status")
+            if let pid = connection.peerProcessID { peak.withLock { $0 = try? Self.peakResidentMebibytes(of: pid) } }
+            Self.answerStatus(connection, second)
+            connection.waitForClose()
+        }
+        let result = try ShellBinary.run(
+            ["-c", "query-status", "-c", "query-status", server.path], timeout: .seconds(100), discardingOutput: true)
+        #expect(result.status == 0, "\(result.standardError)")
+        let measured = try #require(peak.withLock { $0 })
+        // Before the byte bounds: over 1 GiB.
+        #expect(measured < 256, "peak memory \(measured) MiB")
+    }
+
+    static func answerStatus(_ connection: FakeQMPConnection, _ message: JSONObject) {
+        connection.reply(to: message, with: ["status": "running", "singlestep": false, "running": true])
+    }
+
+    /// VmHWM from /proc: the most memory the process has held, in MiB.
+    static func peakResidentMebibytes(of pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(whereSeparator: \.isWhitespace)[1])
+        else { throw FakeServerError("no VmHWM for \(pid)") }
+        return kilobytes / 1024
+    }
+}
+
+extension UntrustedServerTests {
+    /// 100,000 replies with unknown ids and 100,000 events without a name: a warning of each kind,
+    /// then counts, not 200,000 lines.
+    @Test func aFloodOfMalformedMessagesIsSummarisedNotPrintedLineByLine() throws {
+        let count = 100_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            var chunk = ""
+            for index in 1...count {
+                chunk += #"{"return": {}, "id": \#(1_000_000 + index)}"# + "\r\n" + #"{"event": null}"# + "\r\n"
+                if index % 1000 == 0 {
+                    connection.send(chunk)
+                    chunk = ""
+                }
+            }
+            Self.answerStatus(connection, message)
+            connection.waitForClose()
+        }
+        let result = try ShellBinary.run(["-c", "query-status", server.path], timeout: .seconds(60))
+        #expect(result.status == 0, "\(result.standardError.suffix(500))")
+        #expect(result.lines == [#"{"return":{"status":"running","singlestep":false,"running":true}}"#])
+        let lines = result.standardError.split(separator: "\n").map(String.init)
+        #expect(lines.count < 40, "\(lines.count) lines: \(lines.prefix(5))")
+        for kind in ["dropped a reply with an unknown id", "ignored an event without a name"] {
+            let prefix = "qmp-shell: warning: " + kind
+            #expect(lines.filter { $0.hasPrefix(prefix) && !$0.hasSuffix("more like it") }.count == 1, "\(kind)")
+            let repeats = lines.compactMap { line -> Int? in
+                guard line.hasPrefix(prefix + ": "), line.hasSuffix(" more like it") else { return nil }
+                return Int(line.dropFirst(prefix.count + 2).prefix { $0.isNumber })
+            }
+            #expect(1 + repeats.reduce(0, +) == count, "\(kind): all \(count) are counted: \(lines)")
+        }
     }
 }
