@@ -10,6 +10,7 @@ protocol MessageSink: AnyObject, Sendable {
     /// One message's bytes (a line without its line ending). Valid only during the call. Returns
     /// `false` when the message ended the session (a protocol violation): the framer then
     /// delivers nothing more, not even the rest of the same read.
+    @discardableResult
     func receive(message: UnsafeRawBufferPointer) -> Bool
     /// Every complete message of the latest read has been passed to ``receive(message:)``.
     func endOfRead()
