@@ -193,3 +193,37 @@ extension UntrustedServerTests {
         }
     }
 }
+
+extension UntrustedServerTests {
+    /// The same flood at the prompt: a few lines on screen, and the count of the rest within a
+    /// second or so, without waiting for the session to end; the prompt still answers.
+    @Test func aFloodOfMalformedMessagesAtThePromptIsAFewLinesThatCountTheRest() throws {
+        let count = 100_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            var chunk = ""
+            for index in 1...count {
+                chunk += #"{"return": {}, "id": \#(1_000_000 + index)}"# + "\r\n"
+                if index % 1000 == 0 {
+                    connection.send(chunk)
+                    chunk = ""
+                }
+            }
+            while let message = connection.readMessage(timeout: .seconds(30)) {
+                Self.answerStatus(connection, message)
+            }
+        }
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: [server.path], environment: ["HOME": home.path, "NO_COLOR": "1"])
+        defer { terminal.terminate() }
+        try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
+        try terminal.waitForOutput(containing: "more like it", timeout: .seconds(60))
+        terminal.send("query-status\r")
+        try terminal.waitForOutput(containing: #"{"return":{"status":"running""#, timeout: .seconds(30))
+        let warnings = terminal.transcript.components(separatedBy: "dropped a reply with an unknown id").count - 1
+        #expect((2..<40).contains(warnings), "\(warnings) warning lines")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit(timeout: .seconds(30)) == 0)
+    }
+}

@@ -72,7 +72,25 @@ extension QMPClient: MessageSink {
         switch state.withLock({ $0.warnings.record(message) }) {
         case .first: configuration.logger.warning("\(message)", metadata: metadata())
         case .repeats(let count): configuration.logger.warning("\(RepeatedWarnings.summary(message, count: count))")
-        case .none: break
+        case .none: scheduleRepeatedWarningsReport()
+        }
+    }
+
+    /// Reports the repeats counted so far in one interval, unless a report is already due: the
+    /// count of a flood that stopped comes without waiting for another repeat or the end.
+    private func scheduleRepeatedWarningsReport() {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard !state.warnings.reportScheduled, let channel = state.channel else { return nil }
+            state.warnings.reportScheduled = true
+            return channel
+        }
+        guard let channel else { return }
+        let interval = RepeatedWarnings.interval.components
+        channel.eventLoop.scheduleTask(
+            in: .nanoseconds(interval.seconds * 1_000_000_000 + interval.attoseconds / 1_000_000_000)
+        ) { [self] in
+            state.withLock { $0.warnings.reportScheduled = false }
+            reportRepeatedWarnings()
         }
     }
 

@@ -1,7 +1,9 @@
 /// Counts the warnings a client gives about what the server sent (a reply with an unknown id, an
 /// event without a name), so that a server repeating a fault 100,000 times costs a few lines, not
 /// 100,000: the first of each kind is logged as it comes, the repeats are counted and logged as
-/// one "N more like it" line at most once per ``interval``, and once more when the connection ends.
+/// one "N more like it" line at most once per ``interval``: on the next repeat after it, or by a
+/// timer when the repeats stop (so the count comes within about a second), and once more when the
+/// connection ends.
 struct RepeatedWarnings {
     /// How often the repeats of one kind of warning are reported while they go on.
     static let interval: Duration = .seconds(1)
@@ -14,6 +16,8 @@ struct RepeatedWarnings {
     /// By message, in the order they first came.
     private var tallies: [String: Tally] = [:]
     private var order: [String] = []
+    /// Whether a timer will report the repeats counted so far.
+    var reportScheduled = false
 
     /// What to log now for one more warning `message`.
     enum Report: Equatable {
@@ -42,13 +46,13 @@ struct RepeatedWarnings {
         return .repeats(count: tally.unreported)
     }
 
-    /// The repeats not reported yet, by message, and forgets them (when the connection ends).
-    mutating func takeUnreported() -> [(message: String, count: Int)] {
-        defer {
-            for message in order { tallies[message]?.unreported = 0 }
-        }
-        return order.compactMap { message in
+    /// The repeats not reported yet, by message, as reported at `now` (by the timer, or when the
+    /// connection ends).
+    mutating func takeUnreported(now: ContinuousClock.Instant = .now) -> [(message: String, count: Int)] {
+        order.compactMap { message in
             guard let count = tallies[message]?.unreported, count > 0 else { return nil }
+            tallies[message]?.unreported = 0
+            tallies[message]?.lastReport = now
             return (message, count)
         }
     }
