@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "QMPTests",
             dependencies: [
-                "QMP", "QMPTestSupport", "QMPTestTraits",
+                "QMP", "QMPTestSupport", "QMPTestTraits", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

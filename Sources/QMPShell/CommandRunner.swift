@@ -221,7 +221,9 @@ public final class CommandRunner: @unchecked Sendable {
                 hmpError = error
                 return nil
             }
-            return text.isEmpty || text.last?.isNewline == true ? text : text + "\n"
+            // Its lines as they are; no other control characters (the server's text, for a terminal).
+            let shown = text.escapingControlCharacters(keepingLines: true)
+            return shown.isEmpty || shown.last?.isNewline == true ? shown : shown + "\n"
         }
         if outcome == .success, let hmpError { return .failed(hmpError) }
         return outcome
@@ -309,7 +311,10 @@ public final class CommandRunner: @unchecked Sendable {
         for (path, value) in Self.flatten(parsed.arguments) { selection[path] = value }
         if let loaded, var text = SchemaHelp(schema: loaded).text(for: name, selection: selection) {
             if Directive(rawValue: name) != nil { text += "(.help .\(name) for the directive)\n" }
-            printer.printDiagnostic(text)
+            // Names and enum values are the server's text: each line escaped for the terminal.
+            printer.printDiagnostic(
+                text.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { String($0).escapingControlCharacters }.joined(separator: "\n"))
             return .success
         }
         if let directive = Directive(rawValue: name) {

@@ -79,7 +79,8 @@ public struct EventWatcher {
         case .readable:
             bytes.append(contentsOf: Self.localTime(event.timestamp).utf8)
             bytes.append(UInt8(ascii: " "))
-            bytes.append(contentsOf: event.name.utf8)
+            // The server's text, bound for a terminal (the data is JSON, escaped already).
+            bytes.append(contentsOf: event.name.escapingControlCharacters.utf8)
             if !event.data.isEmpty {
                 bytes.append(UInt8(ascii: " "))
                 JSONValue.object(event.data).write(to: &bytes, layout: layout)

@@ -15,13 +15,17 @@ public struct OutputFormatter: Sendable {
         message.serialized(pretty ? .pretty : .compact) + "\n"
     }
 
-    /// An error line, red on a colour terminal.
+    /// An error line, red on a colour terminal. One message is one line, whatever the server put
+    /// in it: control characters are escaped (``Swift/String/escapingControlCharacters``).
     public func error(_ text: String) -> String {
-        color ? "\u{1B}[31m\(text)\u{1B}[0m\n" : text + "\n"
+        let text = text.escapingControlCharacters
+        return color ? "\u{1B}[31m\(text)\u{1B}[0m\n" : text + "\n"
     }
 
-    /// A notice (state changes, dropped events), dim on a colour terminal.
+    /// A notice (state changes, dropped events), dim on a colour terminal; one line, like
+    /// ``error(_:)``.
     public func notice(_ text: String) -> String {
-        color ? "\u{1B}[2m\(text)\u{1B}[0m\n" : text + "\n"
+        let text = text.escapingControlCharacters
+        return color ? "\u{1B}[2m\(text)\u{1B}[0m\n" : text + "\n"
     }
 }

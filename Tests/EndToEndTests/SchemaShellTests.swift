@@ -119,6 +119,33 @@ struct SchemaShellTests {
         #expect(!sent.contains("query-status"))
     }
 
+    @Test func aPoisonedCacheEntryIsReplacedByTheServersSchemaAndDecidesNothing() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let cacheHome = home.file("xdg-cache")
+        let environment = ["HOME": home.path, "XDG_CACHE_HOME": cacheHome]
+        let line = "block-dirty-bitmap-add node=nowhere name=b"
+        // A first session caches the real schema, under the key the real QEMU claims.
+        _ = try ShellBinary.run(["-c", line, qemu.socketPath], environment: environment)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cacheHome + "/qmp-shell")
+        let cached = cacheHome + "/qmp-shell/" + files[0]
+        let real = try JSONParser.parse(try String(contentsOfFile: cached, encoding: .utf8))
+        // A hostile server with the same claims leaves a schema in which the command takes nothing.
+        var poisoned = try #require(real.objectValue)
+        poisoned["schema"] = try JSONParser.parse(
+            #"[{"name": "block-dirty-bitmap-add", "meta-type": "command", "arg-type": "0", "ret-type": "0"}, "#
+                + #"{"name": "0", "meta-type": "object", "members": []}]"#)
+        try JSONValue.object(poisoned).serialized().write(toFile: cached, atomically: false, encoding: .utf8)
+        for session in 1...2 {
+            let result = try ShellBinary.run(["-c", line, qemu.socketPath], environment: environment)
+            // Accepted and sent: QEMU itself refuses the missing node.
+            #expect(result.status == 1, "session \(session): \(result.standardError)")
+            #expect(result.standardError.contains("GenericError"), "session \(session): \(result.standardError)")
+            #expect(!result.standardError.contains("takes no arguments"), "session \(session)")
+            #expect(try JSONParser.parse(try String(contentsOfFile: cached, encoding: .utf8)) == real, "replaced")
+        }
+    }
+
     @Test func theSchemaIsCachedPerQEMUBuildAndACorruptCacheIsFetchedAgain() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
@@ -141,12 +168,14 @@ struct SchemaShellTests {
         #expect(files.count == 1 && files[0].hasPrefix("schema-\(version)-"), "\(files)")
         let cached = cacheHome + "/qmp-shell/" + files[0]
         #expect(try FileManager.default.attributesOfItem(atPath: cached)[.posixPermissions] as? Int == 0o600)
-        // The next start reads the file instead.
-        #expect(try !run().contains("query-qmp-schema"))
-        // A corrupt file is fetched again, and repaired.
+        let saved = try String(contentsOfFile: cached, encoding: .utf8)
+        // Every session confirms the cached schema with the server's; the file stays as it is.
+        #expect(try run().contains("query-qmp-schema"))
+        #expect(try String(contentsOfFile: cached, encoding: .utf8) == saved)
+        // A corrupt file is repaired.
         try "{ not json".write(toFile: cached, atomically: false, encoding: .utf8)
         #expect(try run().contains("query-qmp-schema"))
-        #expect(try !run().contains("query-qmp-schema"))
+        #expect(try String(contentsOfFile: cached, encoding: .utf8) == saved)
         // A cache that cannot be written is skipped without a word.
         let blocked = try ShellBinary.run(
             ["-c", "block-dirty-bitmap-add node=n0 name=7 nme=x", qemu.socketPath],

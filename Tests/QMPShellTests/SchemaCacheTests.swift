@@ -57,6 +57,32 @@ import Testing
         #expect(cache.load(key) == nil)
     }
 
+    /// Whoever can write the cache decides what the shell checks lines against: only the user's
+    /// own files in the user's own directory, writable by nobody else, are read.
+    @Test(.enabled(if: geteuid() == 0, "chown needs root"), arguments: [
+        "file owned by nobody", "group-writable file", "world-writable file", "directory owned by nobody",
+        "world-writable directory", "symbolic link",
+    ])
+    func aCacheFileOthersCouldHaveWrittenIsIgnored(kind: String) throws {
+        let home = try TemporaryDirectory()
+        let cache = SchemaCache(directory: home.file("qmp-shell"))
+        #expect(cache.save(schema, for: key))
+        #expect(cache.load(key) == schema)
+        let file = cache.path(for: key)
+        let nobody: uid_t = 65534
+        switch kind {
+        case "file owned by nobody": #expect(chown(file, nobody, nobody) == 0)
+        case "group-writable file": #expect(chmod(file, 0o620) == 0)
+        case "world-writable file": #expect(chmod(file, 0o602) == 0)
+        case "directory owned by nobody": #expect(chown(cache.directory, nobody, nobody) == 0)
+        case "world-writable directory": #expect(chmod(cache.directory, 0o777) == 0)
+        default:
+            #expect(rename(file, home.file("elsewhere.json")) == 0)
+            #expect(symlink(home.file("elsewhere.json"), file) == 0)
+        }
+        #expect(cache.load(key) == nil, "\(kind)")
+    }
+
     @Test func aBuildFromAModifiedGitTreeIsNeverCached() throws {
         let home = try TemporaryDirectory()
         let cache = SchemaCache(directory: home.path)

@@ -113,6 +113,47 @@ import Testing
         #expect(throws: SchemaError(message)) { try QMPSchema(introspection: try JSONParser.parse(text)) }
     }
 
+    /// A command `x` whose optional argument `a` is of type `1`, and the type entries given.
+    static func schema(with types: String) -> String {
+        #"[{"name": "x", "meta-type": "command", "arg-type": "0"}, "#
+            + #"{"name": "0", "meta-type": "object", "members": [{"name": "a", "type": "1", "default": null}]}, "#
+            + #"{"name": "str", "meta-type": "builtin", "json-type": "string"}, "# + types + "]"
+    }
+
+    @Test(arguments: [
+        (#"{"name": "1", "meta-type": "array", "element-type": "1"}"#,
+         "type '1' is made of itself (through arrays and alternates alone)"),
+        (#"{"name": "1", "meta-type": "alternate", "members": [{"type": "str"}, {"type": "1"}]}"#,
+         "type '1' is made of itself (through arrays and alternates alone)"),
+        (#"{"name": "1", "meta-type": "array", "element-type": "2"}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}, {"type": "str"}]}"#,
+         "type '1' is made of itself (through arrays and alternates alone)"),
+        (#"{"name": "1", "meta-type": "object", "members": [{"name": "next", "type": "1"}]}"#,
+         "object 1 has no finite value: its required members lead back to it without end"),
+        (#"{"name": "1", "meta-type": "object", "members": [{"name": "b", "type": "2"}]}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}]}"#,
+         "object 1 has no finite value: its required members lead back to it without end"),
+        (#"{"name": "1", "meta-type": "array", "element-type": "404"}"#, "array 1 refers to a missing type '404'"),
+    ])
+    func aSchemaThatDoesNotHoldTogetherIsRefused(types: String, message: String) throws {
+        #expect(throws: SchemaError(message)) { try QMPSchema(introspection: try JSONParser.parse(Self.schema(with: types))) }
+    }
+
+    /// Recursion as QEMU's schemas have it: through an optional member, an array, or an
+    /// alternate with another way out. Accepted, and every walk ends.
+    @Test(arguments: [
+        #"{"name": "1", "meta-type": "object", "members": [{"name": "next", "type": "1", "default": null}]}"#,
+        #"{"name": "1", "meta-type": "object", "members": [{"name": "children", "type": "2"}]}, {"name": "2", "meta-type": "array", "element-type": "1"}"#,
+        #"{"name": "1", "meta-type": "object", "members": [{"name": "file", "type": "2"}]}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}, {"type": "str"}]}"#,
+    ])
+    func recursionWithAWayOutIsAcceptedAndWalksEnd(types: String) throws {
+        let schema = try QMPSchema(introspection: try JSONParser.parse(Self.schema(with: types)))
+        let help = try #require(SchemaHelp(schema: schema).text(for: "x"))
+        #expect(help.hasPrefix("x (command)"))
+        #expect(!schema.describe("1").isEmpty)
+        var parser = LineParser(valueTyping: SchemaValueTyping(schema: schema, checks: true, line: "x a={}"))
+        #expect(throws: Never.self) { try parser.parse("x a={}") }
+        _ = SchemaValidator(schema: schema).problem(command: "x", arguments: ["a": ["next": [:], "children": []]])
+    }
+
     @Test func unknownFieldsAreIgnoredAndAnUnreferencedUnknownMetaTypeIsSaidOnce() throws {
         let text = #"""
             [{"name": "0", "meta-type": "object", "members": [], "future": 1},

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import QMP
 import QMPTestSupport
 import QMPTestTraits
@@ -612,6 +613,130 @@ struct ClientFaultTests {
         let cause = try await within(.seconds(30), "the end of the session") { await client.waitUntilDisconnected() }
         #expect(cause == .protocolViolation("a message exceeded 64 MiB"))
     }
+}
+
+extension ClientFaultTests {
+    @Test func aGuestAgentsSyncSkipsStaleBytesBeforeTheMarker() async throws {
+        let server = try FakeQMPServer { connection in
+            let sync = try connection.expect("guest-sync-delimited")
+            let id = sync["arguments"]?["id"] ?? .null
+            // The answer to the client's 0xFF, the tail of an earlier client's reply (not JSON),
+            // then the marker and the answer to the sync, as qemu-ga writes it after a crash.
+            connection.send(#"{"error": {"class": "GenericError", "desc": "Invalid JSON syntax"}}"# + "\n")
+            connection.send(bytes: Array(#"t-info", "return": {"version": "7.2"}}"#.utf8) + [0xFF])
+            connection.send(#"{"return": \#(id.serialized())}"# + "\n")
+            let ping = try connection.expect("guest-ping")
+            connection.reply(to: ping, with: [:])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server) { $0.mode = .guestAgent }
+        #expect(client.runstate == .running)
+        #expect(try await client.execute("guest-ping") == [:])
+        await client.disconnect()
+    }
+
+    @Test func nothingOfAReadIsHandledAfterTheViolationThatEndsTheSession() async throws {
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            // One write: the reply and the event after the garbage must not count.
+            connection.send(
+                #"{"event": "BEFORE", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n" + "garbage\r\n"
+                    + #"{"event": "AFTER", "timestamp": {"seconds": 1, "microseconds": 0}}"# + "\r\n"
+                    + JSONValue.object(["return": ["status": "running"], "id": message["id"] ?? .null]).serialized()
+                    + "\r\n")
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        await #expect(throws: QMPError.self) { try await client.execute("query-status") }
+        let cause = try await within(.seconds(10), "the end of the session") { await client.waitUntilDisconnected() }
+        #expect(cause?.description.contains("invalid JSON") == true, "\(String(describing: cause))")
+        #expect(client.eventHistory.map(\.name) == ["BEFORE"])
+    }
+
+    @Test func aFloodOfMalformedMessagesIsAFewWarningLines() async throws {
+        let count = 100_000
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            var chunk = ""
+            for index in 1...count {
+                chunk += #"{"return": {}, "id": \#(1_000_000 + index)}"# + "\r\n"
+                chunk += #"{"event": 7, "data": {}}"# + "\r\n"
+                if index % 1000 == 0 {
+                    connection.send(chunk)
+                    chunk = ""
+                }
+            }
+            connection.reply(to: message, with: ["status": "running"])
+            connection.waitForClose()
+        }
+        let lines = LoggedLines()
+        let client = try await connectedClient(server) { configuration in
+            configuration.logger = Logger(label: "test") { _ in lines }
+        }
+        #expect(try await client.execute("query-status") == ["status": "running"])
+        await client.disconnect()
+        let logged = lines.lines.all
+        // The first of each kind in full, then "N more like it" at most once a second.
+        #expect(logged.count < 40, "\(logged.count) lines")
+        for kind in ["dropped a reply with an unknown id", "ignored an event without a name"] {
+            let first = logged.filter { $0 == kind }.count
+            let repeats = logged.compactMap { line -> Int? in
+                guard line.hasPrefix(kind + ": "), line.hasSuffix(" more like it") else { return nil }
+                return Int(line.dropFirst(kind.count + 2).prefix { $0.isNumber })
+            }
+            #expect(first == 1, "\(kind)")
+            #expect(first + repeats.reduce(0, +) == count, "\(kind): every one is counted")
+        }
+    }
+
+    @Test func largeEventsAreBoundedByBytesInTheHistoryAndTheQueues() async throws {
+        let count = 100
+        let payload = String(repeating: "x", count: 1 << 20)
+        let server = try FakeQMPServer { connection in
+            try connection.handshake()
+            let message = try connection.expect("query-status")
+            for index in 1...count {
+                connection.send(#"{"event": "BIG", "data": {"n": \#(index), "blob": "\#(payload)"}}"# + "\r\n")
+            }
+            connection.reply(to: message, with: ["status": "running"])
+            connection.waitForClose()
+        }
+        let client = try await connectedClient(server)
+        let listener = client.listen(byteLimit: 8 << 20)
+        #expect(try await client.execute("query-status") == ["status": "running"])
+        let history = client.eventHistory
+        #expect(history.reduce(0) { $0 + $1.size } <= client.configuration.historyByteLimit)
+        #expect(history.count == 31, "32 MiB holds 31 events of a little over 1 MiB; \(history.count) kept")
+        #expect(history.last?.data["n"] == .number(JSONNumber(count)), "the newest is kept")
+        let queued = listener.drain()
+        #expect(queued.count == 7, "8 MiB holds 7 events of a little over 1 MiB")
+        #expect(queued.count + listener.droppedCount == count, "what is not kept is counted as dropped")
+        await client.disconnect()
+    }
+}
+
+/// A log handler that keeps the messages.
+struct LoggedLines: LogHandler {
+    let lines = SharedLines()
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lines.lines.withLock { $0.append("\(event.message)") }
+    }
+}
+
+final class SharedLines: Sendable {
+    let lines = Mutex<[String]>([])
+
+    var all: [String] { lines.withLock { $0 } }
 }
 
 /// How many events a flooding fake server has written so far.

@@ -52,7 +52,7 @@ struct JSONStringTests {
     // MARK: Writing strings
 
     @Test(
-        "strings are written with only the escapes JSON requires",
+        "strings are written with the escapes JSON requires, and DEL and C1 escaped",
         arguments: [
             ("\"", #""\"""#),
             ("\\", #""\\""#),
@@ -69,7 +69,7 @@ struct JSONStringTests {
             ("\u{0B}", #""\u000b""#),
             ("\u{1B}", #""\u001b""#),
             ("\u{1F}", #""\u001f""#),
-            ("\u{7F}", "\"\u{7F}\""),
+            ("\u{7F}", #""\u007f""#),
             (" ", #"" ""#),
             ("é", #""é""#),
             ("😀", #""😀""#),
@@ -106,6 +106,20 @@ struct JSONStringTests {
         let hex = String(code, radix: 16)
         let escape = short[code] ?? "u00" + (hex.count == 1 ? "0" + hex : hex)
         #expect(text == "\"a\\\(escape)b\"")
+    }
+
+    /// Some terminals obey DEL and the C1 controls (U+009B is CSI): escaped too, though JSON does
+    /// not require it; the rest of the Latin-1 range stays raw UTF-8.
+    @Test("DEL and every C1 control are escaped, and come back", arguments: 0x7F..<0xA1)
+    func c1ControlRoundTrip(code: Int) throws {
+        let string = "a" + String(Unicode.Scalar(UInt8(code))) + "é"
+        let text = JSONValue.string(string).serialized()
+        #expect(try JSONParser.parse(text) == .string(string))
+        if code == 0xA0 {
+            #expect(text == "\"a\u{A0}é\"")
+        } else {
+            #expect(text == "\"a\\u00\(String(code, radix: 16))é\"")
+        }
     }
 
     @Test("every \\u00XX escape decodes to that scalar", arguments: 0..<0x100)

@@ -90,6 +90,16 @@ public final class FakeQMPConnection: @unchecked Sendable {
         self.descriptor = descriptor
     }
 
+    /// The process on the other end of the socket (SO_PEERCRED), to look at it from the script
+    /// while it is connected (its memory in /proc, say).
+    public var peerProcessID: pid_t? {
+        // struct ucred (pid, uid, gid), which Glibc's module does not export without _GNU_SOURCE.
+        var credentials: [Int32] = [0, 0, 0]
+        var length = socklen_t(MemoryLayout<Int32>.size * 3)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+        return credentials[0]
+    }
+
     /// The greeting QEMU 7.2 sends.
     public static let greeting =
         #"{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": "fake"}, "capabilities": ["oob"]}}"#

@@ -39,7 +39,7 @@ public enum ShellBinary {
     /// on two cores busy with other builds; 20 s fails a hang fast without failing a slow machine.
     public static func run(
         _ arguments: [String], input: String? = nil, environment: [String: String] = [:],
-        timeout: Duration = .seconds(20), executable: String? = nil
+        timeout: Duration = .seconds(20), discardingOutput: Bool = false, executable: String? = nil
     ) throws -> Result {
         let process = Process()
         // `executable` runs the shell itself (say setpriv, as another user), given in `arguments`.
@@ -52,7 +52,9 @@ public enum ShellBinary {
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()
-        process.standardOutput = stdout
+        // Standard output to /dev/null, for runs that print more than a test should hold.
+        process.standardOutput = discardingOutput ? FileHandle(forWritingAtPath: "/dev/null") : stdout
+        if discardingOutput { try? stdout.fileHandleForWriting.close() }
         process.standardError = stderr
         process.standardInput = stdin
         try process.run()

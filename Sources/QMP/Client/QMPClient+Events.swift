@@ -19,10 +19,11 @@ extension QMPClient {
 
     /// Makes and registers a listener for the given event names (all if empty) and/or predicate.
     public func listen(
-        to names: Set<String> = [], capacity: Int = 10_000, overflow: EventListener.OverflowPolicy = .dropOldest,
-        where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
+        to names: Set<String> = [], capacity: Int = 10_000, byteLimit: Int = EventListener.defaultByteLimit,
+        overflow: EventListener.OverflowPolicy = .dropOldest, where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
     ) -> EventListener {
-        let listener = EventListener(names: names, capacity: capacity, overflow: overflow, where: predicate)
+        let listener = EventListener(
+            names: names, capacity: capacity, byteLimit: byteLimit, overflow: overflow, where: predicate)
         register(listener)
         return listener
     }
@@ -44,7 +45,8 @@ extension QMPClient {
         EventMark(sequence: state.withLock { $0.eventSequence })
     }
 
-    /// The most recent events, oldest first (at most ``Configuration/historyLimit``).
+    /// The most recent events, oldest first (at most ``Configuration/historyLimit`` events and
+    /// ``Configuration/historyByteLimit`` bytes).
     public var eventHistory: [QMPEvent] { state.withLock { Array($0.history) } }
 
     /// Waits for the first event after `mark` that satisfies `predicate`, looking back in the history

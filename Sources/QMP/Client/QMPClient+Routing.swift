@@ -4,47 +4,100 @@ import NIOCore
 /// Routing of inbound messages, called by the ``MessageFramer`` on the connection's event loop,
 /// one message at a time in wire order.
 extension QMPClient: MessageSink {
-    func receive(message bytes: UnsafeRawBufferPointer) {
+    func receive(message bytes: UnsafeRawBufferPointer) -> Bool {
         if let observer = configuration.messageObserver {
             observer(.received, String(decoding: bytes, as: UTF8.self))
+        }
+        let phase = state.withLock { $0.phase }
+        if case .agentSync(let id) = phase {
+            receiveDuringAgentSync(bytes, id: id)
+            return true
         }
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes.assumingMemoryBound(to: UInt8.self))
         } catch {
             fail(.protocolViolation("the server sent invalid JSON (\(error)): \(Self.preview(bytes))"))
-            return
+            return false
         }
         guard case .object(let message) = value else {
             fail(.protocolViolation("the server sent \(Self.preview(bytes)) where a JSON object was expected"))
-            return
+            return false
         }
-        switch state.withLock({ $0.phase }) {
-        case .greeting:
+        if phase == .greeting {
             // QEMU can write an event before the greeting to a client that connects while it
             // starts (RESUME, seen in tests): the event is kept like any other.
             if message["event"] != nil && message["QMP"] == nil {
-                routeEvent(message)
+                routeEvent(message, size: bytes.count)
             } else {
                 completeHandshake(.success(message))
             }
-        case .agentSync(let id):
-            // Everything before the answer to our sync is stale or the reply to the 0xFF; skip it.
-            if message["return"]?.intValue == id { completeHandshake(.success(message)) }
-        case .ready:
-            route(message)
+            return true
+        }
+        return route(message, size: bytes.count)
+    }
+
+    /// The guest agent's protocol: after `guest-sync-delimited`, everything up to the agent's
+    /// 0xFF marker is to be thrown away (the tail of an earlier client's reply, the answer to our
+    /// own 0xFF), whatever it is, JSON or not. The framer drops 0xFF at the start of a line, so
+    /// the marker is not always seen: what follows the line's last 0xFF (or the whole line) is our
+    /// answer if it is `{"return": id}`, and skipped otherwise.
+    private func receiveDuringAgentSync(_ bytes: UnsafeRawBufferPointer, id: Int) {
+        let afterMarker = bytes.lastIndex(of: 0xFF).map { bytes.index(after: $0) } ?? bytes.startIndex
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[afterMarker...])
+        guard let message = try? JSONParser.parse(rest.assumingMemoryBound(to: UInt8.self)).objectValue,
+            message["return"]?.intValue == id
+        else { return }
+        completeHandshake(.success(message))
+    }
+
+    /// Routes a message of a ready connection; `false` if it ended the session.
+    private func route(_ message: JSONObject, size: Int) -> Bool {
+        if message["event"] != nil {
+            routeEvent(message, size: size)
+            return true
+        } else if message["return"] != nil || message["error"] != nil {
+            return routeReply(message)
+        } else {
+            warn(
+                "ignored a message that is neither a reply nor an event",
+                metadata: ["message": "\(JSONValue.object(message).serialized().prefix(200))"])
+            return true
         }
     }
 
-    private func route(_ message: JSONObject) {
-        if message["event"] != nil {
-            routeEvent(message)
-        } else if message["return"] != nil || message["error"] != nil {
-            routeReply(message)
-        } else {
-            configuration.logger.warning(
-                "ignored a message that is neither a reply nor an event",
-                metadata: ["message": "\(JSONValue.object(message).serialized().prefix(200))"])
+    /// Logs a warning about what the server sent: the first of its kind with `metadata`, repeats
+    /// as a count (``RepeatedWarnings``).
+    private func warn(_ message: String, metadata: @autoclosure () -> Logger.Metadata = [:]) {
+        switch state.withLock({ $0.warnings.record(message) }) {
+        case .first: configuration.logger.warning("\(message)", metadata: metadata())
+        case .repeats(let count): configuration.logger.warning("\(RepeatedWarnings.summary(message, count: count))")
+        case .none: scheduleRepeatedWarningsReport()
+        }
+    }
+
+    /// Reports the repeats counted so far in one interval, unless a report is already due: the
+    /// count of a flood that stopped comes without waiting for another repeat or the end.
+    private func scheduleRepeatedWarningsReport() {
+        let transport = state.withLock { state -> (any QMPTransport)? in
+            guard !state.warnings.reportScheduled, let transport = state.transport else { return nil }
+            state.warnings.reportScheduled = true
+            return transport
+        }
+        guard let transport else { return }
+        let interval = RepeatedWarnings.interval.components
+        transport.eventLoop.scheduleTask(
+            in: .nanoseconds(interval.seconds * 1_000_000_000 + interval.attoseconds / 1_000_000_000)
+        ) { [self] in
+            state.withLock { $0.warnings.reportScheduled = false }
+            reportRepeatedWarnings()
+        }
+    }
+
+    /// Logs the repeats not reported yet (the connection ended).
+    private func reportRepeatedWarnings() {
+        for (message, count) in state.withLock({ $0.warnings.takeUnreported() }) {
+            configuration.logger.warning("\(RepeatedWarnings.summary(message, count: count))")
         }
     }
 
@@ -53,17 +106,27 @@ extension QMPClient: MessageSink {
 
     /// Numbers and records the event, and holds it for delivery with the rest of the read: a flood
     /// then costs one lock and one wake-up per listener and read, not per event.
-    private func routeEvent(_ message: JSONObject) {
+    private func routeEvent(_ message: JSONObject, size: Int) {
         let held = state.withLock { state -> Int? in
-            guard let event = QMPEvent(message: message, sequence: state.eventSequence + 1) else { return nil }
+            guard let event = QMPEvent(message: message, sequence: state.eventSequence + 1, size: size) else {
+                return nil
+            }
             state.eventSequence += 1
-            if state.history.count >= configuration.historyLimit { state.history.removeFirst() }
+            // Bounded by count and by bytes; the newest event is kept whatever its size.
+            while let oldest = state.history.first,
+                state.history.count >= configuration.historyLimit
+                    || state.historyBytes + size > configuration.historyByteLimit
+            {
+                state.history.removeFirst()
+                state.historyBytes -= oldest.size
+            }
             state.history.append(event)
+            state.historyBytes += size
             state.routed.append(RoutedEvent(event: event, listeners: state.listeners))
             return state.routed.count
         }
         guard let held else {
-            configuration.logger.warning("ignored an event without a name")
+            warn("ignored an event without a name")
             return
         }
         if held >= Self.deliveryBatchLimit { deliverRoutedEvents() }
@@ -130,28 +193,30 @@ extension QMPClient: MessageSink {
         deliverRoutedEvents()
     }
 
-    private func routeReply(_ message: JSONObject) {
+    /// Resumes the caller of a reply; `false` if the reply ended the session.
+    private func routeReply(_ message: JSONObject) -> Bool {
         guard let id = message["id"] else {
             if let error = message["error"] {
                 let description = error["desc"]?.stringValue ?? JSONValue.object(message).serialized()
                 fail(.protocolViolation("the server reported an error without an id: \(description)"))
-            } else {
-                configuration.logger.warning("dropped a reply without an id")
+                return false
             }
-            return
+            warn("dropped a reply without an id")
+            return true
         }
         let found = state.withLock { state -> (Pending, EventMark)? in
             guard let number = id.intValue, let pending = state.pending.removeValue(forKey: number) else { return nil }
             return (pending, EventMark(sequence: state.eventSequence))
         }
         guard let (pending, mark) = found else {
-            configuration.logger.warning("dropped a reply with an unknown id", metadata: ["id": "\(id.serialized())"])
-            return
+            warn("dropped a reply with an unknown id", metadata: ["id": "\(id.serialized())"])
+            return true
         }
         var reply = message
         reply["id"] = pending.callerID
         deliverRoutedEvents()
         pending.continuation.resume(returning: .success(Reply(message: reply, eventMark: mark)))
+        return true
     }
 
     private func completeHandshake(_ result: Result<JSONObject, QMPError>) {
@@ -166,6 +231,7 @@ extension QMPClient: MessageSink {
 
     func connectionClosed(error: (any Error)?, partial: Bool) {
         deliverRoutedEvents()
+        reportRepeatedWarnings()
         let cleanup = state.withLock { state -> (QMPError?, [Pending], [CheckedContinuation<QMPError?, Never>])? in
             guard !state.closed else { return nil }
             state.closed = true

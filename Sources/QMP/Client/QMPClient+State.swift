@@ -46,6 +46,10 @@ extension QMPClient {
         /// Events of the current read awaiting delivery, in wire order.
         var routed: [RoutedEvent] = []
         var history = CircularBuffer<QMPEvent>()
+        /// The sum of the sizes of the events in ``history``.
+        var historyBytes = 0
+        /// Warnings about what the server sent, counted so a flood of them is a few lines.
+        var warnings = RepeatedWarnings()
         var eventSequence: UInt64 = 0
         var disconnectCause: QMPError?
         var disconnectWaiters: [CheckedContinuation<QMPError?, Never>] = []

@@ -47,6 +47,9 @@ public final class QMPClient: Sendable {
         /// least ``defaultListenerCapacity`` makes the default listener hold exactly what it would
         /// have held had it been registered from the start.
         public var historyLimit = 10_000
+        /// How many bytes of events (``QMPEvent/size``) the history holds at most: the oldest go
+        /// first when either bound is reached, so a server sending huge events cannot fill memory.
+        public var historyByteLimit = EventListener.defaultByteLimit
         /// Where the client reports dropped replies and unknown messages.
         public var logger = Logger(label: "qmp")
         /// Sees the text of every message sent and received (for `-v` and `-l`), on the connection's

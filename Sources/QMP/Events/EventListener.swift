@@ -3,9 +3,10 @@ import Synchronization
 
 /// A bounded queue of the events a client receives, filtered by name and/or a predicate.
 ///
-/// Every listener gets its own copy of each event it accepts. When the queue is full the oldest
-/// event is dropped and counted (``droppedCount``), so a listener nobody reads never grows without
-/// bound. Iteration (`for await event in listener`) ends once the connection is gone and the queue
+/// Every listener gets its own copy of each event it accepts. The queue is bounded by a count and
+/// by the events' bytes (``EventListener/byteLimit``): when either is reached the oldest event is
+/// dropped and counted (``droppedCount``), so a listener nobody reads never grows without bound,
+/// however large the server makes its events. Iteration (`for await event in listener`) ends once the connection is gone and the queue
 /// is empty.
 public final class EventListener: Sendable, AsyncSequence {
     public typealias Element = QMPEvent
@@ -15,8 +16,8 @@ public final class EventListener: Sendable, AsyncSequence {
         /// Drop the oldest queued event and count it (the default: the latest state wins).
         case dropOldest
         /// Keep every event and have the client stop reading from the server until the queue is
-        /// half empty again: nothing is lost, memory stays bounded (the capacity, plus at most
-        /// what the read in progress brings), and the server's own buffers take the wait. For a
+        /// half empty again: nothing is lost, memory stays bounded (the capacity or byte limit,
+        /// plus at most what the read in progress brings), and the server's own buffers take the wait. For a
         /// reader that must see every event, such as `--watch --count`.
         case pauseReading
     }
@@ -25,6 +26,11 @@ public final class EventListener: Sendable, AsyncSequence {
     public let names: Set<String>
     /// How many events the queue holds before it overflows (see ``overflow``).
     public let capacity: Int
+    /// How many bytes of events (``QMPEvent/size``) the queue holds before it overflows: 1,200
+    /// events of 1 MiB fit the count but not the memory of a shell.
+    public let byteLimit: Int
+    /// The default ``byteLimit``: 32 MiB.
+    public static let defaultByteLimit = 32 << 20
     /// What happens when the queue is full.
     public let overflow: OverflowPolicy
     private let predicate: (@Sendable (QMPEvent) -> Bool)?
@@ -32,6 +38,8 @@ public final class EventListener: Sendable, AsyncSequence {
 
     private struct State {
         var queue = CircularBuffer<QMPEvent>()
+        /// The sum of the queued events' sizes.
+        var bytes = 0
         var dropped = 0
         var finished = false
         /// With ``OverflowPolicy/pauseReading``: the queue filled up, and `onSpace` is to be told
@@ -40,6 +48,22 @@ public final class EventListener: Sendable, AsyncSequence {
         var onSpace: (@Sendable () -> Void)?
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID: UInt64 = 0
+
+        mutating func append(_ event: QMPEvent) {
+            queue.append(event)
+            bytes += event.size
+        }
+
+        mutating func popFirst() -> QMPEvent? {
+            guard let event = queue.popFirst() else { return nil }
+            bytes -= event.size
+            return event
+        }
+
+        mutating func removeAll() {
+            queue.removeAll(keepingCapacity: true)
+            bytes = 0
+        }
 
         mutating func takeWaiters() -> [CheckedContinuation<Void, Never>] {
             guard !waiters.isEmpty else { return [] }
@@ -50,11 +74,12 @@ public final class EventListener: Sendable, AsyncSequence {
 
     /// Makes a listener; register it with ``QMPClient/register(_:)`` to receive events.
     public init(
-        names: Set<String> = [], capacity: Int = 10_000, overflow: OverflowPolicy = .dropOldest,
-        where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
+        names: Set<String> = [], capacity: Int = 10_000, byteLimit: Int = EventListener.defaultByteLimit,
+        overflow: OverflowPolicy = .dropOldest, where predicate: (@Sendable (QMPEvent) -> Bool)? = nil
     ) {
         self.names = names
         self.capacity = Swift.max(1, capacity)
+        self.byteLimit = Swift.max(1, byteLimit)
         self.overflow = overflow
         self.predicate = predicate
         self.state = Mutex(State())
@@ -80,17 +105,21 @@ public final class EventListener: Sendable, AsyncSequence {
     }
 
     /// Queues events in order (the client calls this with the events of a read the listener
-    /// accepts), dropping the oldest beyond the capacity unless the policy is
-    /// ``OverflowPolicy/pauseReading``.
+    /// accepts), dropping the oldest beyond the capacity or the byte limit unless the policy is
+    /// ``OverflowPolicy/pauseReading``. The newest event is always kept, whatever its size.
     func deliver(contentsOf events: some Collection<QMPEvent>) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard !state.finished else { return [] }
             for event in events {
-                if state.queue.count >= capacity && overflow == .dropOldest {
-                    state.queue.removeFirst()
-                    state.dropped += 1
+                if overflow == .dropOldest {
+                    while !state.queue.isEmpty
+                        && (state.queue.count >= capacity || state.bytes + event.size > byteLimit)
+                    {
+                        _ = state.popFirst()
+                        state.dropped += 1
+                    }
                 }
-                state.queue.append(event)
+                state.append(event)
             }
             return state.takeWaiters()
         }
@@ -103,7 +132,7 @@ public final class EventListener: Sendable, AsyncSequence {
     func isFull(onSpace: @escaping @Sendable () -> Void) -> Bool {
         guard overflow == .pauseReading else { return false }
         return state.withLock { state in
-            guard state.queue.count >= capacity, !state.finished else { return false }
+            guard state.queue.count >= capacity || state.bytes >= byteLimit, !state.finished else { return false }
             state.waitingForSpace = true
             state.onSpace = onSpace
             return true
@@ -112,19 +141,26 @@ public final class EventListener: Sendable, AsyncSequence {
 
     /// Called with the lock held after the reader took events: the handler to call, if the queue
     /// was full and is now below half.
-    private static func spaceHandler(_ state: inout State, capacity: Int) -> (@Sendable () -> Void)? {
-        guard state.waitingForSpace, state.queue.count <= capacity / 2 else { return nil }
+    private func spaceHandler(_ state: inout State) -> (@Sendable () -> Void)? {
+        guard state.waitingForSpace, state.queue.count <= capacity / 2, state.bytes <= byteLimit / 2 else { return nil }
         state.waitingForSpace = false
         defer { state.onSpace = nil }
         return state.onSpace
     }
 
     /// Fills a listener that is not registered yet as if it had been registered from the start:
-    /// it holds the newest of the `recent` events and counts the rest of the `eventsSoFar`
-    /// events as dropped.
-    func start(with recent: some Collection<QMPEvent>, eventsSoFar: Int) {
+    /// it holds the newest of the `recent` events (within its capacity and byte limit) and counts
+    /// the rest of the `eventsSoFar` events as dropped.
+    func start(with recent: some BidirectionalCollection<QMPEvent>, eventsSoFar: Int) {
         state.withLock { state in
-            state.queue.append(contentsOf: recent.suffix(capacity))
+            var kept = 0
+            var bytes = 0
+            for event in recent.reversed() {
+                guard kept < capacity, kept == 0 || bytes + event.size <= byteLimit else { break }
+                kept += 1
+                bytes += event.size
+            }
+            for event in recent.suffix(kept) { state.append(event) }
             state.dropped = Swift.max(0, eventsSoFar - state.queue.count)
         }
     }
@@ -152,8 +188,8 @@ public final class EventListener: Sendable, AsyncSequence {
     public func drain() -> [QMPEvent] {
         let (events, onSpace) = state.withLock { state in
             let events = Array(state.queue)
-            state.queue.removeAll(keepingCapacity: true)
-            return (events, Self.spaceHandler(&state, capacity: capacity))
+            state.removeAll()
+            return (events, spaceHandler(&state))
         }
         onSpace?()
         return events
@@ -162,8 +198,8 @@ public final class EventListener: Sendable, AsyncSequence {
     /// Forgets the queued events.
     public func clear() {
         let onSpace = state.withLock { state in
-            state.queue.removeAll(keepingCapacity: true)
-            return Self.spaceHandler(&state, capacity: capacity)
+            state.removeAll()
+            return spaceHandler(&state)
         }
         onSpace?()
     }
@@ -215,8 +251,8 @@ public final class EventListener: Sendable, AsyncSequence {
             if Task.isCancelled { return nil }
             var batch: [QMPEvent] = []
             let (ended, onSpace) = state.withLock { state in
-                while batch.count < limit, let event = state.queue.popFirst() { batch.append(event) }
-                return (state.finished, Self.spaceHandler(&state, capacity: capacity))
+                while batch.count < limit, let event = state.popFirst() { batch.append(event) }
+                return (state.finished, spaceHandler(&state))
             }
             onSpace?()
             if !batch.isEmpty { return batch }

@@ -21,8 +21,11 @@ public struct QMPEvent: Sendable, Hashable {
     public let message: JSONObject
     /// This event's position among all events of the connection, counting from 1.
     public let sequence: UInt64
+    /// The message's length in bytes as it came off the wire: what the byte bounds of the
+    /// history and the listeners' queues count.
+    public let size: Int
 
-    init?(message: JSONObject, sequence: UInt64) {
+    init?(message: JSONObject, sequence: UInt64, size: Int = 0) {
         guard let name = message["event"]?.stringValue else { return nil }
         self.name = name
         self.data = message["data"]?.objectValue ?? JSONObject()
@@ -35,6 +38,7 @@ public struct QMPEvent: Sendable, Hashable {
         }
         self.message = message
         self.sequence = sequence
+        self.size = size
     }
 
     /// Whether every `path=value` pair matches the event's `data`, where a path is dotted

@@ -19,7 +19,7 @@ public func fuzzMessageRouting(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     var start = 0
     for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x0A {
         let line = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        if !line.isEmpty { client.receive(message: line) }
+        if !line.isEmpty && !client.receive(message: line) { break }
         start = index + 1
     }
     client.connectionClosed(error: nil, partial: false)

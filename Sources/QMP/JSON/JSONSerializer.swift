@@ -8,8 +8,9 @@ extension JSONValue {
         case pretty
     }
 
-    /// This value as JSON text. Strings keep non-ASCII characters as UTF-8 and escape only what
-    /// JSON requires (`"`, `\` and control characters); `/` is not escaped.
+    /// This value as JSON text. Strings keep non-ASCII characters as UTF-8 and escape what JSON
+    /// requires (`"`, `\` and control characters), and DEL and the C1 controls (U+0080 to
+    /// U+009F) too, which some terminals obey as escape sequences; `/` is not escaped.
     public func serialized(_ layout: Layout = .compact) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)
@@ -89,10 +90,22 @@ extension JSONValue {
         string.withUTF8 { utf8 in
             // Runs of bytes that need no escape (nearly all of them) are copied at once.
             var runStart = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            for (index, byte) in utf8.enumerated()
+            where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F
+                || (byte == 0xC2 && index + 1 < utf8.count && utf8[index + 1] < 0xA0)
+            {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
                 runStart = index + 1
                 bytes.append(0x5C)
+                if byte == 0xC2 {
+                    // A C1 control, U+0080 to U+009F: two bytes in UTF-8.
+                    let value = utf8[index + 1]
+                    runStart = index + 2
+                    bytes.append(contentsOf: "u00".utf8)
+                    bytes.append(hexDigits[Int(value >> 4)])
+                    bytes.append(hexDigits[Int(value & 0xF)])
+                    continue
+                }
                 switch byte {
                 case 0x22, 0x5C: bytes.append(byte)
                 case 0x0A: bytes.append(UInt8(ascii: "n"))

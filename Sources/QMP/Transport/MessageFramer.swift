@@ -7,8 +7,11 @@ import NIOCore
 
 /// Receives whole messages from a ``MessageFramer``, on the channel's event loop.
 protocol MessageSink: AnyObject, Sendable {
-    /// One message's bytes (a line without its line ending). Valid only during the call.
-    func receive(message: UnsafeRawBufferPointer)
+    /// One message's bytes (a line without its line ending). Valid only during the call. Returns
+    /// `false` when the message ended the session (a protocol violation): the framer then
+    /// delivers nothing more, not even the rest of the same read.
+    @discardableResult
+    func receive(message: UnsafeRawBufferPointer) -> Bool
     /// Every complete message of the latest read has been passed to ``receive(message:)``.
     func endOfRead()
     /// The stream broke its framing (a message larger than the limit).
@@ -33,6 +36,7 @@ final class MessageFramer: ChannelInboundHandler {
     private var buffer: ByteBuffer?
     /// How far the current buffer was already searched for a newline.
     private var scanned = 0
+    /// The stream broke its framing, or a message ended the session: nothing more is delivered.
     private var failed = false
     private var closeError: (any Error)?
 
@@ -88,6 +92,7 @@ final class MessageFramer: ChannelInboundHandler {
     }
 
     private func deliver(_ line: UnsafeRawBufferPointer) {
+        guard !failed else { return }
         var lower = line.startIndex
         var upper = line.endIndex
         while lower < upper, line[lower] == 0xFF || line[lower] == 0x20 || line[lower] == 0x09 || line[lower] == 0x0D {
@@ -97,7 +102,7 @@ final class MessageFramer: ChannelInboundHandler {
             upper -= 1
         }
         guard lower < upper else { return }
-        sink.receive(message: UnsafeRawBufferPointer(rebasing: line[lower..<upper]))
+        if !sink.receive(message: UnsafeRawBufferPointer(rebasing: line[lower..<upper])) { failed = true }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

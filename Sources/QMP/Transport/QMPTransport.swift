@@ -39,8 +39,10 @@ public struct QMPInbound: Sendable {
         self.sink = sink
     }
 
-    /// One whole message: the bytes of its JSON text (valid only during the call).
-    public func receive(message: UnsafeRawBufferPointer) {
+    /// One whole message: the bytes of its JSON text (valid only during the call). Returns
+    /// `false` when the message broke the protocol and ended the session: deliver nothing more.
+    @discardableResult
+    public func receive(message: UnsafeRawBufferPointer) -> Bool {
         sink.receive(message: message)
     }
 

@@ -3,7 +3,14 @@ extension QMPSchema {
     /// enum, `[int]`, `object`, `object|str` for an alternate. Enums longer than `enumLimit`
     /// characters read `enum`.
     public func describe(_ name: String, enumLimit: Int = .max) -> String {
+        describe(name, enumLimit: enumLimit, inside: [])
+    }
+
+    /// `inside`: the arrays and alternates being described around this one. The schema refuses a
+    /// type made of itself, but a walk should not need that to end.
+    private func describe(_ name: String, enumLimit: Int, inside: Set<String>) -> String {
         guard let type = type(named: name) else { return name }
+        if inside.contains(name) { return "..." }
         switch type.kind {
         case .builtin(let builtin):
             return Self.builtinName(builtin)
@@ -11,9 +18,9 @@ extension QMPSchema {
             let joined = values.joined(separator: "|")
             return joined.count <= enumLimit ? joined : "enum"
         case .array(let element):
-            return "[" + describe(element, enumLimit: 0) + "]"
+            return "[" + describe(element, enumLimit: 0, inside: inside.union([name])) + "]"
         case .alternate(let branches):
-            return branches.map { describe($0, enumLimit: 0) }.joined(separator: "|")
+            return branches.map { describe($0, enumLimit: 0, inside: inside.union([name])) }.joined(separator: "|")
         case .object:
             return "object"
         }

@@ -31,8 +31,12 @@ public struct QMPSchema: Sendable {
 
     /// Reads the `return` value of `query-qmp-schema` of QEMU `version` (`nil`: current QEMU).
     ///
-    /// - Throws: ``SchemaError`` if it is not an array of entries, or a command, event or member
-    ///   refers to a type that is not there.
+    /// - Throws: ``SchemaError`` if it is not an array of entries, or it does not hold together:
+    ///   a reference to a type that is not there, a type made of itself through arrays and
+    ///   alternates alone (`A = [A]`, `A = A|str`), or an object type no finite value can have
+    ///   (its required members lead back to it with no way out). Recursion the way QEMU's schemas
+    ///   have it, through an optional member, an array or an alternate with another branch, is
+    ///   fine.
     public init(introspection: JSONValue, version: QEMUVersion? = nil) throws(SchemaError) {
         guard let entries = introspection.arrayValue else { throw SchemaError("the schema is not a JSON array") }
         var commands: [String: Entry] = [:]
@@ -69,6 +73,7 @@ public struct QMPSchema: Sendable {
         openCommands = OpenArguments.commands(in: version)
         skipped = unknown.isEmpty ? nil : Self.describeSkipped(unknown, commands: commands, types: types)
         try checkReferences()
+        try checkCycles()
     }
 
     /// Whether `command` takes arguments the schema does not declare.
@@ -213,6 +218,92 @@ public struct QMPSchema: Sendable {
                 for member in object.members { try check(member.typeName, from: "object \(type.name)") }
                 for variant in object.variants { try check(variant.typeName, from: "object \(type.name)") }
             }
+        }
+    }
+}
+
+extension QMPSchema {
+    /// Refuses the cycles that have no end (see ``init(introspection:version:)``), so that no
+    /// walk of the schema has to guess where to stop.
+    private func checkCycles() throws(SchemaError) {
+        try checkContainment()
+        try checkFiniteObjects()
+    }
+
+    /// No type contains itself through array elements and alternate branches alone: describing
+    /// its values (`[[[...]]]`) or offering them would never end, and QEMU never writes one.
+    private func checkContainment() throws(SchemaError) {
+        // Depth-first, without recursion (a hostile schema can nest deeper than the stack).
+        var done = Set<String>()
+        for start in types.keys.sorted() where !done.contains(start) {
+            var onPath = Set<String>()
+            var stack: [(name: String, next: Int)] = [(start, 0)]
+            onPath.insert(start)
+            while let top = stack.last {
+                let children = containedTypes(of: top.name)
+                if top.next == children.count {
+                    stack.removeLast()
+                    onPath.remove(top.name)
+                    done.insert(top.name)
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let child = children[top.next]
+                if onPath.contains(child) {
+                    throw SchemaError("type '\(child)' is made of itself (through arrays and alternates alone)")
+                }
+                if done.contains(child) { continue }
+                onPath.insert(child)
+                stack.append((child, 0))
+            }
+        }
+    }
+
+    /// The types a value of `name` is directly made of without an object in between.
+    private func containedTypes(of name: String) -> [String] {
+        switch types[name]?.kind {
+        case .array(let element)?: return [element]
+        case .alternate(let branches)?: return branches
+        default: return []
+        }
+    }
+
+    /// Every object type has a finite value: one whose required members all have finite values.
+    /// Scalars, enums and arrays (`[]`) always do; an alternate does if one of its branches does.
+    /// Worked out from the scalars upwards, each reference looked at once.
+    private func checkFiniteObjects() throws(SchemaError) {
+        var waitingOn: [String: Int] = [:]
+        var users: [String: [String]] = [:]
+        var finite = Set<String>()
+        var ready: [String] = []
+        for (name, type) in types {
+            switch type.kind {
+            case .builtin, .enumeration, .array:
+                ready.append(name)
+            case .alternate(let branches):
+                for branch in Set(branches) { users[branch, default: []].append(name) }
+            case .object(let object):
+                let required = Set(object.members.filter { !$0.isOptional }.map(\.typeName))
+                waitingOn[name] = required.count
+                for member in required { users[member, default: []].append(name) }
+                if required.isEmpty { ready.append(name) }
+            }
+        }
+        while let name = ready.popLast() {
+            guard finite.insert(name).inserted else { continue }
+            for user in users[name] ?? [] where !finite.contains(user) {
+                if case .object? = types[user]?.kind {
+                    waitingOn[user, default: 0] -= 1
+                    if waitingOn[user] == 0 { ready.append(user) }
+                } else {
+                    ready.append(user)
+                }
+            }
+        }
+        if let endless = types.keys.sorted().first(where: { !finite.contains($0) }) {
+            let what: String
+            if case .alternate? = types[endless]?.kind { what = "alternate" } else { what = "object" }
+            throw SchemaError("\(what) \(endless) has no finite value: its required members lead back to it without end")
         }
     }
 }

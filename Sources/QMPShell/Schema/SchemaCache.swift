@@ -15,6 +15,11 @@ import QMP
 ///
 /// Files are private (0700 directory, 0600 files) and written whole (a new file renamed over
 /// the old). A cache that cannot be read, written or parsed is ignored: the schema is fetched.
+/// So is a directory or file another user owns, or that group or others may write: anyone who
+/// could write it could make the shell check lines against a schema of their own.
+///
+/// What the cache holds is only ever a guess (the key is what the server claims to be): the
+/// ``SchemaStore`` confirms it against the server every session.
 public struct SchemaCache: Sendable {
     /// What identifies one QEMU build's schema.
     public struct Key: Sendable, Hashable {
@@ -77,7 +82,7 @@ public struct SchemaCache: Sendable {
     /// The schema stored for `key` (the `return` value of `query-qmp-schema`), or `nil` if there
     /// is none or it cannot be read.
     public func load(_ key: Key) -> JSONValue? {
-        guard key.isCacheable, let bytes = Self.readFile(path(for: key)),
+        guard key.isCacheable, Self.isTrusted(directory), let bytes = Self.readFile(path(for: key)),
             let stored = try? JSONParser.parse(bytes), stored["qemu"]?.stringValue == key.version,
             stored["package"]?.stringValue == key.package, stored["target"]?.stringValue == key.target,
             let schema = stored["schema"], schema.arrayValue != nil
@@ -88,7 +93,7 @@ public struct SchemaCache: Sendable {
     /// Stores `schema` for `key`; returns whether it was written (a failure is not an error).
     @discardableResult
     public func save(_ schema: JSONValue, for key: Key) -> Bool {
-        guard key.isCacheable, Self.makeDirectories(directory) else { return false }
+        guard key.isCacheable, Self.makeDirectories(directory), Self.isTrusted(directory) else { return false }
         let stored: JSONValue = [
             "qemu": .string(key.version), "package": .string(key.package), "target": .string(key.target),
             "schema": schema,
@@ -113,7 +118,7 @@ public struct SchemaCache: Sendable {
     /// can name before any connection (the generated shell completions ask the binary for them).
     /// Empty without a readable cache.
     public func cachedEventNames() -> [String] {
-        guard let stream = opendir(directory) else { return [] }
+        guard Self.isTrusted(directory), let stream = opendir(directory) else { return [] }
         defer { closedir(stream) }
         var names = Set<String>()
         while let entry = readdir(stream) {
@@ -129,12 +134,36 @@ public struct SchemaCache: Sendable {
         return names.sorted()
     }
 
+    /// Removes the file for `key` (its schema turned out not to be the server's, and the server's
+    /// own cannot be used).
+    public func remove(_ key: Key) {
+        if Self.isTrusted(directory) { unlink(path(for: key)) }
+    }
+
     // MARK: - Files
 
+    /// Whether the file or directory `status` describes is the user's own and only the user's
+    /// to write.
+    private static func isPrivate(_ status: stat) -> Bool {
+        status.st_uid == geteuid() && status.st_mode & (S_IWGRP | S_IWOTH) == 0
+    }
+
+    /// Whether `path` is a directory of the user's own that only the user can write.
+    static func isTrusted(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR && isPrivate(status)
+    }
+
+    /// The bytes of the regular file at `path` if it is the user's own and only the user's to
+    /// write (checked on the open file, so it cannot change in between).
     private static func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, isPrivate(status) else {
+            return nil
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

@@ -159,12 +159,14 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
 
     /// The values worth offering for the type `typeName`, each with a trailing space: an enum's
     /// values, `true`/`false`, `null`, and those of an alternate's branches.
-    static func values(of typeName: String, in schema: QMPSchema) -> [String] {
+    /// `inside`: the alternates walked through, so that the walk ends whatever the schema.
+    static func values(of typeName: String, in schema: QMPSchema, inside: Set<String> = []) -> [String] {
         switch schema.type(named: typeName)?.kind {
         case .enumeration(let values)?: return values.map { $0 + " " }
         case .builtin(.boolean)?: return ["false ", "true "]
         case .builtin(.null)?: return ["null "]
-        case .alternate(let branches)?: return branches.flatMap { values(of: $0, in: schema) }
+        case .alternate(let branches)? where !inside.contains(typeName):
+            return branches.flatMap { values(of: $0, in: schema, inside: inside.union([typeName])) }
         default: return []
         }
     }

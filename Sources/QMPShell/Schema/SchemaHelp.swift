@@ -71,7 +71,10 @@ public struct SchemaHelp: Sendable {
             let isOptional = optional || member.isOptional
             let name = memberPath.joined(separator: ".")
             let memberFeatures = features + member.features.filter { !features.contains($0) }
-            if case .object(let nested)? = schema.type(named: member.typeName)?.kind, !nested.members.isEmpty {
+            // A member of an object type it is already inside (recursion) is shown as `object`.
+            if case .object(let nested)? = schema.type(named: member.typeName)?.kind, !nested.members.isEmpty,
+                !seen.contains(member.typeName), memberPath.count < 6
+            {
                 addMembers(
                     of: member.typeName, path: memberPath, optional: isOptional, features: memberFeatures,
                     selection: selection, to: &lines, hints: &hints, seen: seen)
@@ -117,12 +120,15 @@ public struct SchemaHelp: Sendable {
         return lines
     }
 
-    /// The enum values a type takes (through an alternate's enum branch too).
-    private func enumValues(of typeName: String) -> [String] {
+    /// The enum values a type takes (through an alternate's enum branch too); `inside`: the
+    /// arrays and alternates walked through, so that the walk ends whatever the schema.
+    private func enumValues(of typeName: String, inside: Set<String> = []) -> [String] {
+        guard !inside.contains(typeName) else { return [] }
+        let inside = inside.union([typeName])
         switch schema.type(named: typeName)?.kind {
         case .enumeration(let values)?: return values
-        case .alternate(let branches)?: return branches.flatMap(enumValues(of:))
-        case .array(let element)?: return enumValues(of: element)
+        case .alternate(let branches)?: return branches.flatMap { enumValues(of: $0, inside: inside) }
+        case .array(let element)?: return enumValues(of: element, inside: inside)
         default: return []
         }
     }

@@ -3,15 +3,20 @@ import Synchronization
 
 /// The schema of the connected QEMU, and its device catalog, for the completer and the runner.
 ///
-/// It is loaded once per connection: from the ``SchemaCache`` when the build's schema is there,
-/// otherwise with `query-qmp-schema` (then cached). The completer reads ``current`` and never
-/// waits; the runner awaits ``schema()`` before the first line that needs it. A new connection
-/// (after `--reconnect`) loads its own. A server without `query-qmp-schema` (the guest agent, a
-/// very old QEMU) simply has no schema.
+/// It is loaded once per connection with `query-qmp-schema`. The ``SchemaCache`` only makes the
+/// first Tab fast: the cache is keyed by what the server claims to be (version, package, target),
+/// so a server that lied once, or a file someone else wrote, must not decide what the shell
+/// checks. The cached schema is used for completion (``current``) while the server's is fetched,
+/// then compared with it: the same, it stays; different, the server's replaces it, in memory and
+/// in the cache. The runner awaits ``schema()``, which is always the server's own. A new
+/// connection (after `--reconnect`) loads its own. A server without `query-qmp-schema` (the guest
+/// agent, a very old QEMU) simply has no schema.
 public final class SchemaStore: Sendable {
     /// How the schema of the current connection was obtained, for tests and the benchmark.
     public enum Origin: Sendable, Equatable {
+        /// The cached schema, confirmed by the server's.
         case cache
+        /// The server's, the cache having none or another.
         case server
     }
 
@@ -20,6 +25,8 @@ public final class SchemaStore: Sendable {
         var client: QMPClient?
         var loading: Task<QMPSchema?, Never>?
         var schema: QMPSchema?
+        /// The cached schema, for completion until the server's is there.
+        var unconfirmed: QMPSchema?
         var origin: Origin?
         var devices: DeviceCatalog?
     }
@@ -39,10 +46,11 @@ public final class SchemaStore: Sendable {
         self.notify = notify
     }
 
-    /// The schema of the current connection if it is loaded. Never waits.
+    /// The schema of the current connection if it is loaded, or until then the cached one (for
+    /// completion: nothing is checked against it). Never waits.
     public var current: QMPSchema? {
         guard let client = link.client else { return nil }
-        return state.withLock { $0.client === client ? $0.schema : nil }
+        return state.withLock { $0.client === client ? $0.schema ?? $0.unconfirmed : nil }
     }
 
     /// Where the current schema came from, once loaded.
@@ -65,8 +73,8 @@ public final class SchemaStore: Sendable {
         _ = loadingTask()
     }
 
-    /// The current connection's schema, loading it first if needed; `nil` without a connection
-    /// or if the server has none.
+    /// The current connection's schema as the server gives it, loading it first if needed; `nil`
+    /// without a connection or if the server has none.
     public func schema() async -> QMPSchema? {
         guard let task = loadingTask() else { return nil }
         return await task.value
@@ -78,10 +86,15 @@ public final class SchemaStore: Sendable {
             if state.client !== client { reset(&state, for: client) }
             if let loading = state.loading { return loading }
             let task = Task { [cache] () -> QMPSchema? in
-                let loaded = await Self.load(from: client, cache: cache, notify: self.notifyOnce)
+                let loaded = await Self.load(from: client, cache: cache, notify: self.notifyOnce) { cached in
+                    self.state.withLock { state in
+                        if state.client === client { state.unconfirmed = cached }
+                    }
+                }
                 self.state.withLock { state in
                     guard state.client === client else { return }
                     state.schema = loaded?.schema
+                    state.unconfirmed = nil
                     state.origin = loaded?.origin
                     // Before negotiation (-N) every command fails: try again on the next line.
                     if loaded == nil && !client.configuration.negotiate { state.loading = nil }
@@ -101,26 +114,33 @@ public final class SchemaStore: Sendable {
         state = State(client: client, devices: DeviceCatalog(client: client))
     }
 
-    /// Loads the schema of `client`'s server: from `cache` if its build's schema is there,
-    /// otherwise from the server (and then into the cache). `notify` hears what the model skipped,
-    /// or why the server's schema cannot be used at all.
+    /// Loads the schema of `client`'s server with `query-qmp-schema`, handing the one in `cache`
+    /// (if any) to `early` first, for completion while the server answers. The cached schema is
+    /// kept if it is the server's, and replaced (or removed, if the server's cannot be used)
+    /// otherwise. `notify` hears what the model skipped, or why the server's schema cannot be used
+    /// at all.
     static func load(
-        from client: QMPClient, cache: SchemaCache?, notify: (String) -> Void = { _ in }
+        from client: QMPClient, cache: SchemaCache?, notify: (String) -> Void = { _ in },
+        early: (QMPSchema) -> Void = { _ in }
     ) async -> (schema: QMPSchema, origin: Origin)? {
         guard client.configuration.mode == .qmp, let greeting = client.greeting else { return nil }
         // Before negotiation (-N) this fails like every command: no schema yet.
         guard let target = (try? await client.execute("query-target"))?["arch"]?.stringValue else { return nil }
         let key = SchemaCache.Key(version: greeting.version, package: greeting.package, target: target)
         let version = QEMUVersion(major: greeting.major, minor: greeting.minor)
-        if let stored = cache?.load(key), let schema = try? QMPSchema(introspection: stored, version: version) {
-            if let skipped = schema.skipped { notify(skipped) }
-            return (schema, .cache)
-        }
+        let stored = cache?.load(key)
+        let cached = stored.flatMap { try? QMPSchema(introspection: $0, version: version) }
+        if let cached { early(cached) }
         guard let introspection = try? await client.execute("query-qmp-schema") else { return nil }
+        if let cached, introspection == stored {
+            if let skipped = cached.skipped { notify(skipped) }
+            return (cached, .cache)
+        }
         let schema: QMPSchema
         do throws(SchemaError) {
             schema = try QMPSchema(introspection: introspection, version: version)
         } catch {
+            if stored != nil { cache?.remove(key) }
             notify("the server's schema cannot be used (\(error)): arguments are sent unchecked")
             return nil
         }
