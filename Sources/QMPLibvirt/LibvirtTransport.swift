@@ -163,7 +163,8 @@ public final class LibvirtTransport: QMPTransport {
         let bytes = Array(message.serialized().utf8)
         eventLoop.execute { [self] in
             guard !state.withLock({ $0.inboundEnded }) else { return }
-            bytes.withUnsafeBytes { inbound.receive(message: $0) }
+            // A message that broke the protocol makes the client close this transport.
+            _ = bytes.withUnsafeBytes { inbound.receive(message: $0) }
             inbound.endOfBatch()
         }
     }

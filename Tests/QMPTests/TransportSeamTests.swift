@@ -27,7 +27,7 @@ struct TransportSeamTests {
 
         func deliver(_ message: JSONValue) {
             eventLoop.execute { [inbound] in
-                Array(message.serialized().utf8).withUnsafeBytes { inbound.receive(message: $0) }
+                _ = Array(message.serialized().utf8).withUnsafeBytes { inbound.receive(message: $0) }
                 inbound.endOfBatch()
             }
         }
