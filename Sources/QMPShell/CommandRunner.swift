@@ -163,7 +163,7 @@ public final class CommandRunner: @unchecked Sendable {
         let quitting = message["execute"] == "quit" && client.configuration.mode == .qmp
         if quitting { link.noteQuit(true) }
         do throws(QMPError) {
-            let reply = try await client.request(message, passing: descriptors)
+            let reply = try await client.request(message, passing: descriptors, timeout: configuration.commandTimeout)
             if let error = reply.message["error"] {
                 if quitting { link.noteQuit(false) }
                 printer.printReply(formatter.json(reply.message), after: reply.eventMark)
@@ -233,7 +233,7 @@ public final class CommandRunner: @unchecked Sendable {
         }
         let cpus: [JSONValue]
         do throws(QMPError) {
-            cpus = try await client.execute("query-cpus-fast").arrayValue ?? []
+            cpus = try await client.execute("query-cpus-fast", timeout: configuration.commandTimeout).arrayValue ?? []
         } catch {
             if case .commandFailed = error { return nil }
             return Self.outcome(of: error)

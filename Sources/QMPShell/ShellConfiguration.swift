@@ -21,6 +21,9 @@ public struct ShellConfiguration: Sendable {
     /// Refuse, before sending, a line whose arguments do not fit the schema (unknown or missing
     /// arguments, values of the wrong type); off with `--no-schema-check`.
     public var schemaChecks = true
+    /// How long a command's reply may take before its line fails (`--command-timeout`); `nil`
+    /// waits as long as it takes.
+    public var commandTimeout: Duration?
 
     public init() {}
 }

@@ -503,7 +503,9 @@ final class TerminalSession {
         if signals.contains(SIGWINCH) {
             resize()
         }
-        if signals.contains(SIGINT) {
+        // Ctrl-\ (SIGQUIT) is a second Ctrl-C: it must not end the shell with a crash report,
+        // and a user who presses it wants the same thing, to get out of what is running.
+        if signals.contains(SIGINT) || signals.contains(SIGQUIT) {
             if active == nil {
                 // The type-ahead mode does not echo, so the key is shown here, as in a shell.
                 flushOutput()

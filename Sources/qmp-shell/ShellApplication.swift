@@ -238,6 +238,7 @@ struct ShellApplication {
         configuration.dryRun = command.dryRun
         configuration.keepGoing = command.keepGoing
         configuration.schemaChecks = !command.noSchemaCheck
+        configuration.commandTimeout = command.commandTimeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         configuration.eventNames = Set(command.events)
         let colorTerminal = isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"

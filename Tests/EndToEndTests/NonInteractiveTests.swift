@@ -230,6 +230,38 @@ struct NonInteractiveTests {
         #expect(result.standardError.contains("disconnected"))
     }
 
+    @Test func aLineWhoseReplyDoesNotComeWithinTheCommandTimeoutFails() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("messages.jsonl")
+        let shell = try RunningShell(
+            ["--command-timeout", "1", "--keep-going", "-l", log, "-f", "-", qemu.socketPath])
+        // Connected (the log has the reply to qmp_capabilities); then QEMU stops, as in a debugger.
+        try shell.waitUntil("the handshake") { _ in
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""return""#)
+        }
+        kill(qemu.pid, SIGSTOP)
+        defer { kill(qemu.pid, SIGCONT) }
+        shell.write("query-status\nquery-name\n")
+        shell.closeInput()
+        #expect(try shell.waitForExit(timeout: .seconds(30)) == 1, "a timed-out line is a failed line")
+        try shell.waitUntil("both failures named") { $0.standardError.components(separatedBy: "\n").count == 3 }
+        #expect(
+            shell.standardError == "<stdin>:1: no reply to query-status within 1 s\n<stdin>:2: no reply to query-name within 1 s\n")
+        #expect(shell.standardOutput.isEmpty)
+    }
+
+    @Test func theCommandTimeoutIsForLinesToRunAndPositive() throws {
+        for arguments in [["--command-timeout", "0", "-c", "query-status"], ["--command-timeout=-1", "-c", "x"],
+            ["--command-timeout", "nan", "-c", "x"]] {
+            let result = try ShellBinary.run(arguments + ["/tmp/none.sock"])
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.standardError.contains("--command-timeout must be a positive number of seconds"), "\(result.standardError)")
+        }
+        let help = try ShellBinary.run(["--help"]).standardOutput
+        #expect(help.contains("--command-timeout <SECONDS>"))
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
         #expect(try ShellBinary.run(["--count", "1", "/tmp/x.sock"]).status == 2)
