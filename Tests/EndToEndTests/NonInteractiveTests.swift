@@ -262,6 +262,21 @@ struct NonInteractiveTests {
         #expect(help.contains("--command-timeout <SECONDS>"))
     }
 
+    @Test func aDottedKeyDeeperThanQEMUAcceptsIsRefusedBeforeItIsSent() throws {
+        let qemu = try QEMUInstance()
+        // 1,024 parts below `arguments` make a message 1,025 levels deep: QEMU would answer with an
+        // error without an id, which ends the session.
+        let key = Array(repeating: "k", count: 1024).joined(separator: ".")
+        let result = try ShellBinary.run(
+            ["--keep-going", "--no-schema-check", "-c", "qom-list path=/ \(key)=1", "-c", "query-status", qemu.socketPath])
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(
+            result.standardError
+                == "-c:1: column 17: key 'k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.…' nests deeper than 1024 levels, the most QEMU accepts\n")
+        #expect(result.lines.count == 1, "the session went on: \(result.standardOutput)")
+        #expect(try json(result.lines[0])["return"]?["status"] == "running")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
         #expect(try ShellBinary.run(["--count", "1", "/tmp/x.sock"]).status == 2)
