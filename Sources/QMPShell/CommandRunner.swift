@@ -445,7 +445,16 @@ public final class CommandRunner: @unchecked Sendable {
         var lineNumber = 0
         var failures = 0
         var transactionStart = 0
-        while let line = await source.nextLine() {
+        while true {
+            let line: String
+            do {
+                guard let next = try await source.nextLine() else { break }
+                line = next
+            } catch {
+                // The rest of the script cannot be read, so not even --keep-going can go on.
+                printer.printDiagnostic(formatter.error("\(name):\(lineNumber + 1): \(error)"))
+                return .stopped
+            }
             lineNumber += 1
             let wasInTransaction = parser.isInTransaction
             let outcome = await run(line: line)
@@ -477,9 +486,9 @@ public final class CommandRunner: @unchecked Sendable {
         if sourceStack.contains(canonical) {
             return .failed(".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))")
         }
-        var lines: ArrayLineSource
+        var lines: FileLineSource
         do {
-            lines = try ArrayLineSource(contentsOf: path)
+            lines = try FileLineSource(path: path)
         } catch {
             return .failed(".source: \(error.description)")
         }

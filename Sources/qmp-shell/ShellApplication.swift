@@ -260,10 +260,10 @@ struct ShellApplication {
         if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands), nil)) }
         if let script = command.script {
             if script == "-" {
-                sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
+                sources.append(("<stdin>", FileLineSource(descriptor: 0), nil))
             } else {
                 do {
-                    sources.append((script, try ArrayLineSource(contentsOf: script), script))
+                    sources.append((script, try FileLineSource(path: script), script))
                 } catch {
                     output.diagnostic(runner.formatter.error("qmp-shell: \(error)"))
                     return 1
@@ -271,7 +271,7 @@ struct ShellApplication {
             }
         }
         if command.commands.isEmpty && command.script == nil {
-            sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
+            sources.append(("<stdin>", FileLineSource(descriptor: 0), nil))
         }
         for (name, source, file) in sources {
             var source = source

@@ -277,6 +277,52 @@ struct NonInteractiveTests {
         #expect(try json(result.lines[0])["return"]?["status"] == "running")
     }
 
+    @Test func aScriptOnAFIFORunsEachLineAsItArrives() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let fifo = directory.file("script.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let shell = try RunningShell(["-f", fifo, qemu.socketPath])
+        // The shell opens the FIFO once connected; until then a writer that does not wait is refused.
+        var writer: Int32 = -1
+        try shell.waitUntil("the shell to open the FIFO") { _ in
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            return writer >= 0
+        }
+        defer { if writer >= 0 { close(writer) } }
+        func send(_ line: String) { _ = line.utf8CString.withUnsafeBufferPointer { write(writer, $0.baseAddress, $0.count - 1) } }
+        send("query-status\n")
+        try shell.waitUntil("the first reply, the FIFO still open") { $0.standardOutput.contains(#""status":"running""#) }
+        send("query-name\n")
+        try shell.waitUntil("the second reply") { $0.standardOutput.contains(#"{"return":{}}"#) }
+        close(writer)
+        writer = -1
+        #expect(try shell.waitForExit() == 0, "\(shell.standardError)")
+    }
+
+    @Test func aLineLongerThanFourMiBStopsTheScriptWithItsLineNumber() throws {
+        let directory = try TemporaryDirectory()
+        let long = directory.file("long.qmp")
+        try ("query-status\nquery-name\nx a=" + String(repeating: "y", count: 5 << 20) + "\nstop\n")
+            .write(toFile: long, atomically: true, encoding: .utf8)
+        let message = "line longer than 4 MiB (the most a script line may be); the script stops here"
+        // A file without line endings: before, it was read whole (and /dev/zero never ends).
+        let zero = try ShellBinary.run(["--dry-run", "-f", "/dev/zero"])
+        #expect(zero.status == 1)
+        #expect(zero.standardError == "/dev/zero:1: \(message)\n")
+        // Even --keep-going cannot go on past a line it cannot read; the lines before it ran.
+        let file = try ShellBinary.run(["--dry-run", "--keep-going", "-f", long])
+        #expect(file.status == 1)
+        #expect(file.lines == [#"{"execute":"query-status"}"#, #"{"execute":"query-name"}"#])
+        #expect(file.standardError == "\(long):3: \(message)\n")
+        // One byte over: the shell reads all that is written (it stops reading at the excess, and
+        // a writer to a pipe nobody reads would die of SIGPIPE).
+        let piped = try ShellBinary.run(["--dry-run"], input: "query-status\n" + String(repeating: "z", count: (4 << 20) + 1))
+        #expect(piped.status == 1)
+        #expect(piped.lines == [#"{"execute":"query-status"}"#])
+        #expect(piped.standardError == "<stdin>:2: \(message)\n")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
         #expect(try ShellBinary.run(["--count", "1", "/tmp/x.sock"]).status == 2)
