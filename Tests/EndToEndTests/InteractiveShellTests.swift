@@ -316,6 +316,15 @@ struct InteractiveShellTests {
         #expect(try session.terminal.waitForExit(timeout: .seconds(10)) == 0, "\(session.terminal.screen)")
     }
 
+    @Test func ctrlBackslashQuitsAScriptRunWithoutACrashReport() throws {
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--dry-run", "-c", ".echo started", "-c", ".sleep 30"])
+        try terminal.waitForText("started")
+        terminal.send("\u{1c}")
+        #expect(try terminal.waitForExit(timeout: .seconds(10)) == 128 + SIGQUIT, "\(terminal.screen)")
+        #expect(!terminal.screen.contains("rash") && !terminal.screen.contains("💣"), "\(terminal.screen)")
+    }
+
     @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {
         let session = try Session()
         session.qemu.kill()

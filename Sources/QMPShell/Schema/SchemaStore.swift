@@ -74,6 +74,8 @@ public final class SchemaStore: Sendable {
     /// if the server has none, or at once when the calling task is cancelled (Ctrl-C); the
     /// loading goes on for the next line.
     public func schema() async -> QMPSchema? {
+        // Loaded: every line of a long script asks, and need not wait on anything.
+        if let current { return current }
         guard let task = loadingTask() else { return nil }
         let waiter = CancellableWait<QMPSchema?>()
         return await withTaskCancellationHandler {
