@@ -172,15 +172,8 @@ final class TerminalSession {
         waiting.removeAll()
         tearDown()
         // Anything requested meanwhile, then the mailbox closes behind it.
-        while true {
-            let requests = mailbox.takeRemainingOrClose()
-            if requests.isEmpty { break }
-            for request in requests {
-                switch request {
-                case .print(let text): TerminalOutput.write(text)
-                case .read(let read): read.continuation.resume(returning: .endOfInput)
-                }
-            }
+        for read in mailbox.closeWritingRemaining() {
+            read.continuation.resume(returning: .endOfInput)
         }
     }
 
