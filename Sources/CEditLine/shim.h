@@ -190,9 +190,9 @@ static inline const char *qmpshell_history_newer(History *h) {
 // MARK: - Signals, through a self-pipe
 
 static volatile sig_atomic_t qmpshell_signal_fd = -1;
-/// The handlers found before ours: SIGINT, SIGWINCH, SIGCONT.
+/// The handlers found before ours: SIGINT, SIGWINCH, SIGCONT, SIGQUIT.
 static inline struct sigaction *qmpshell_previous_actions(void) {
-    static struct sigaction actions[3];
+    static struct sigaction actions[4];
     return actions;
 }
 
@@ -208,34 +208,36 @@ static void qmpshell_signal_handler(int signo) {
     errno = saved;
 }
 
-/// Catches SIGINT, SIGWINCH and SIGCONT, writing each to `fd` (non-blocking write end of a
-/// pipe). Returns 0, or -1 with errno set (nothing is installed then); EBUSY when handlers
+/// Catches SIGINT, SIGWINCH, SIGCONT and SIGQUIT (Ctrl-\, which the shell treats as Ctrl-C
+/// rather than letting the runtime report a crash), writing each to `fd` (non-blocking write end
+/// of a pipe). Returns 0, or -1 with errno set (nothing is installed then); EBUSY when handlers
 /// are already installed (one line editor per process).
 static inline int qmpshell_install_signal_handlers(int fd) {
     if (qmpshell_signal_fd >= 0) {
         errno = EBUSY;
         return -1;
     }
+    static const int signals[4] = {SIGINT, SIGWINCH, SIGCONT, SIGQUIT};
     struct sigaction action;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
     action.sa_handler = qmpshell_signal_handler;
     qmpshell_signal_fd = fd;
-    if (sigaction(SIGINT, &action, &qmpshell_previous_actions()[0]) != 0) goto fail;
-    if (sigaction(SIGWINCH, &action, &qmpshell_previous_actions()[1]) != 0) goto fail_int;
-    if (sigaction(SIGCONT, &action, &qmpshell_previous_actions()[2]) != 0) goto fail_winch;
+    for (int index = 0; index < 4; index++) {
+        if (sigaction(signals[index], &action, &qmpshell_previous_actions()[index]) != 0) {
+            int saved = errno;
+            while (index-- > 0) sigaction(signals[index], &qmpshell_previous_actions()[index], NULL);
+            qmpshell_signal_fd = -1;
+            errno = saved;
+            return -1;
+        }
+    }
     return 0;
-fail_winch:
-    sigaction(SIGWINCH, &qmpshell_previous_actions()[1], NULL);
-fail_int:
-    sigaction(SIGINT, &qmpshell_previous_actions()[0], NULL);
-fail:
-    qmpshell_signal_fd = -1;
-    return -1;
 }
 
 /// Puts back the handlers that were there before qmpshell_install_signal_handlers.
 static inline void qmpshell_restore_signal_handlers(void) {
+    sigaction(SIGQUIT, &qmpshell_previous_actions()[3], NULL);
     sigaction(SIGCONT, &qmpshell_previous_actions()[2], NULL);
     sigaction(SIGWINCH, &qmpshell_previous_actions()[1], NULL);
     sigaction(SIGINT, &qmpshell_previous_actions()[0], NULL);

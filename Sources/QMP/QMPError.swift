@@ -15,8 +15,11 @@ public enum QMPError: Error, Sendable, Hashable, CustomStringConvertible {
     case protocolViolation(String)
     /// The call does not fit the client's state (not connected yet, already connected, …).
     case invalidState(String)
-    /// Nothing matching arrived in time.
+    /// Nothing matching arrived in time: an event, or a command's reply within its `timeout:`.
     case timedOut(String)
+    /// The task waiting for a reply was cancelled. The command may still run on the server; its
+    /// reply, if it comes, is dropped and the session goes on.
+    case cancelled(String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,7 @@ public enum QMPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .protocolViolation(let message): return "protocol error: \(message)"
         case .invalidState(let message): return message
         case .timedOut(let message): return message
+        case .cancelled(let message): return message
         }
     }
 }

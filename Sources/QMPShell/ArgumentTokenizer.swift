@@ -77,6 +77,11 @@ enum ArgumentTokenizer {
         return tokens
     }
 
+    /// `text` cut to its first 40 characters, for messages about a key that may be megabytes long.
+    static func abbreviated(_ text: String) -> String {
+        text.count > 40 ? text.prefix(40) + "…" : text
+    }
+
     private struct Scanner {
         let characters: [Character]
         let firstColumn: Int
@@ -116,6 +121,9 @@ enum ArgumentTokenizer {
             // Before the `=`, each unquoted dot ends a key part; a quoted dot stays in its part, so
             // that vendor names such as `"__com.redhat_x"=1` can be written.
             var keyParts: [String] = []
+            // A key of more parts than a message may nest is refused at its `=`; its dots are no
+            // longer split, so a key of a million parts costs no more than its text.
+            var tooDeep = false
             var key: [String]?
             var valueStart = start
             scan: while index < characters.count, !Self.isSpace(characters[index]) {
@@ -123,11 +131,19 @@ enum ArgumentTokenizer {
                 if character == "\"" || character == "'" {
                     text += try readQuoted(tokenStart: start, key: key.map(Self.display))
                     quoted = true
-                } else if character == ".", key == nil {
+                } else if character == ".", key == nil, !tooDeep {
                     keyParts.append(text)
                     text = ""
                     index += 1
+                    tooDeep = keyParts.count >= ArgumentsBuilder.maximumDepth
                 } else if character == "=", key == nil {
+                    if tooDeep {
+                        let typed = String(characters[start..<index])
+                        throw error(
+                            at: start,
+                            "key '\(ArgumentTokenizer.abbreviated(typed))' nests deeper than "
+                                + "\(ArgumentsBuilder.maximumDepth) levels, the most QEMU accepts")
+                    }
                     key = keyParts + [text]
                     text = ""
                     quoted = false

@@ -166,7 +166,7 @@ public final class CommandRunner: @unchecked Sendable {
             if let notice = configuration.quitNotice { printer.printDiagnostic(formatter.notice(notice)) }
         }
         do throws(QMPError) {
-            let reply = try await client.request(message, passing: descriptors)
+            let reply = try await client.request(message, passing: descriptors, timeout: configuration.commandTimeout)
             if let error = reply.message["error"] {
                 if quitting { link.noteQuit(false) }
                 printer.printReply(formatter.json(reply.message), after: reply.eventMark)
@@ -242,7 +242,7 @@ public final class CommandRunner: @unchecked Sendable {
         }
         let cpus: [JSONValue]
         do throws(QMPError) {
-            cpus = try await client.execute("query-cpus-fast").arrayValue ?? []
+            cpus = try await client.execute("query-cpus-fast", timeout: configuration.commandTimeout).arrayValue ?? []
         } catch {
             if case .commandFailed = error { return nil }
             return Self.outcome(of: error)
@@ -457,7 +457,16 @@ public final class CommandRunner: @unchecked Sendable {
         var lineNumber = 0
         var failures = 0
         var transactionStart = 0
-        while let line = await source.nextLine() {
+        while true {
+            let line: String
+            do {
+                guard let next = try await source.nextLine() else { break }
+                line = next
+            } catch {
+                // The rest of the script cannot be read, so not even --keep-going can go on.
+                printer.printDiagnostic(formatter.error("\(name):\(lineNumber + 1): \(error)"))
+                return .stopped
+            }
             lineNumber += 1
             let wasInTransaction = parser.isInTransaction
             let outcome = await run(line: line)
@@ -489,9 +498,9 @@ public final class CommandRunner: @unchecked Sendable {
         if sourceStack.contains(canonical) {
             return .failed(".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))")
         }
-        var lines: ArrayLineSource
+        var lines: FileLineSource
         do {
-            lines = try ArrayLineSource(contentsOf: path)
+            lines = try FileLineSource(path: path)
         } catch {
             return .failed(".source: \(error.description)")
         }

@@ -53,7 +53,7 @@ public struct LineEditorError: Error, CustomStringConvertible {
 /// history search, Tab completion, Ctrl-C abandons the line, Ctrl-D on an empty line ends input.
 ///
 /// Standard input must be a terminal (read plain lines otherwise). Only one editor can be open
-/// in a process: it catches SIGINT, SIGWINCH and SIGCONT until ``close()``. Call ``close()``
+/// in a process: it catches SIGINT, SIGQUIT, SIGWINCH and SIGCONT until ``close()``. Call ``close()``
 /// before exiting, so the terminal mode and the history are saved; if the program exits without
 /// it, the terminal mode is still put back at exit.
 public final class LineEditor: Sendable {

@@ -87,7 +87,7 @@ public struct LineParser: Sendable {
         case .word(let word) where !word.wasQuoted && word.text == ")":
             throw LineParseError(column: command.column, message: "')' without an open 'transaction('")
         case .word(let word):
-            var arguments = ArgumentsBuilder()
+            var arguments = ArgumentsBuilder(depth: ArgumentsBuilder.commandArgumentsDepth)
             for token in tokens.dropFirst() {
                 guard case .argument(let argument) = token.kind else {
                     throw LineParseError(column: token.column, message: "expected key=value, found '\(token.raw)'")
@@ -95,7 +95,7 @@ public struct LineParser: Sendable {
                 try arguments.add(argument, value: valueTyping.value(of: argument, in: .command(word.text)))
             }
             var message: JSONObject = ["execute": .string(word.text)]
-            if !arguments.object.isEmpty { message["arguments"] = .object(arguments.object) }
+            if !arguments.isEmpty { message["arguments"] = .object(arguments.object) }
             return [.message(message)]
         case .argument:
             throw LineParseError(column: command.column, message: "expected a command name, found '\(command.raw)'")
@@ -112,7 +112,7 @@ public struct LineParser: Sendable {
         _ text: String, directive: String, startColumn: Int = 1, valueTyping: any ValueTyping = ValueSyntax()
     ) throws(LineParseError) -> DirectiveArguments {
         var result = DirectiveArguments()
-        var arguments = ArgumentsBuilder()
+        var arguments = ArgumentsBuilder(depth: 1)
         for token in try ArgumentTokenizer.tokenize(text, firstColumn: startColumn) {
             switch token.kind {
             case .word(let word):
@@ -170,7 +170,7 @@ public struct LineParser: Sendable {
     /// One action of an open transaction.
     private struct TransactionAction: Sendable {
         var type: String
-        var data = ArgumentsBuilder()
+        var data = ArgumentsBuilder(depth: ArgumentsBuilder.transactionDataDepth)
     }
 
     /// Adds the tokens of a line inside a transaction to `actions`; returns whether `)` closed it.
@@ -214,57 +214,5 @@ public struct LineParser: Sendable {
             ["type": .string(action.type), "data": .object(action.data.object)]
         }
         return ["execute": "transaction", "arguments": ["actions": .array(list)]]
-    }
-}
-
-/// Collects `key=value` arguments into a nested object, refusing a key given twice and a key used
-/// both as a value and as an object.
-struct ArgumentsBuilder: Sendable {
-    private(set) var object = JSONObject()
-    /// Paths of the objects made by dotted keys. Only these may gain members: an object given
-    /// as a value (`a={...}`) is complete, so `a.b=1` after it is a clash.
-    private var implicitObjects: Set<[String]> = []
-
-    mutating func add(_ argument: ArgumentToken, value: JSONValue) throws(LineParseError) {
-        let path = argument.keyPath
-        for length in 1..<path.count {
-            let prefix = Array(path[..<length])
-            guard Self.lookup(prefix[...], in: object) != nil else { break }
-            if !implicitObjects.contains(prefix) {
-                throw Self.clash(prefix, argument)
-            }
-        }
-        if Self.lookup(path[...], in: object) != nil {
-            if implicitObjects.contains(path) { throw Self.clash(path, argument) }
-            throw LineParseError(column: argument.column, message: "key '\(argument.key)' given twice")
-        }
-        Self.set(value, at: path[...], in: &object)
-        for length in 1..<path.count {
-            implicitObjects.insert(Array(path[..<length]))
-        }
-    }
-
-    private static func clash(_ path: [String], _ argument: ArgumentToken) -> LineParseError {
-        LineParseError(
-            column: argument.column,
-            message: "key '\(path.joined(separator: "."))' used both as a value and as an object")
-    }
-
-    private static func lookup(_ path: ArraySlice<String>, in object: JSONObject) -> JSONValue? {
-        guard let value = object[path.first!] else { return nil }
-        if path.count == 1 { return value }
-        guard case .object(let child) = value else { return nil }
-        return lookup(path.dropFirst(), in: child)
-    }
-
-    private static func set(_ value: JSONValue, at path: ArraySlice<String>, in object: inout JSONObject) {
-        let key = path.first!
-        if path.count == 1 {
-            object[key] = value
-            return
-        }
-        var child = object[key]?.objectValue ?? JSONObject()
-        set(value, at: path.dropFirst(), in: &child)
-        object[key] = .object(child)
     }
 }

@@ -7,95 +7,119 @@ import NIOPosix
 
 /// Lines of a script, one at a time.
 public protocol LineSource {
-    /// The next line without its line ending, or `nil` at the end.
-    mutating func nextLine() async -> String?
+    /// The next line without its line ending, or `nil` at the end. Throws when the rest of the
+    /// script cannot be read (a read error, a line over ``FileLineSource/maximumLineLength``).
+    mutating func nextLine() async throws(ShellError) -> String?
 }
 
-/// Lines held in memory: `-c` arguments, or a script file read whole.
+/// Lines held in memory: the `-c` arguments.
 public struct ArrayLineSource: LineSource {
     private var lines: [String]
     private var index = 0
 
     public init(_ lines: [String]) { self.lines = lines }
 
-    /// Reads a whole file, split into lines; a final line ending is optional.
-    public init(contentsOf path: String) throws(ShellError) {
-        self.lines = try Self.lines(ofFile: path)
-    }
-
-    /// A file's lines.
-    static func lines(ofFile path: String) throws(ShellError) -> [String] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(descriptor, &chunk, chunk.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-        return LineSplitter.split(bytes, final: true).lines
-    }
-
-    public mutating func nextLine() async -> String? {
+    public mutating func nextLine() async throws(ShellError) -> String? {
         guard index < lines.count else { return nil }
         defer { index += 1 }
         return lines[index]
     }
 }
 
-/// Lines read as they come from a descriptor (a pipe on standard input), so a producer that
-/// writes slowly is followed line by line. Reads block on NIO's thread pool, not on the
-/// concurrency pool.
-public struct DescriptorLineSource: LineSource {
+/// Lines read from a file or a pipe as they come: each line is handed on as soon as its line
+/// ending has been read, so a script on a FIFO or a slow pipe runs line by line, and a file is
+/// never held whole (`-f /dev/zero` ends with an error, not with all the memory there is).
+///
+/// Reads block on NIO's thread pool, not on the connection's event loop or the concurrency pool.
+/// Memory is one line at most (``maximumLineLength``) plus one read. Splits at `\n`, dropping a
+/// `\r` before it; a final line ending is optional; invalid UTF-8 is replaced, not fatal.
+public final class FileLineSource: LineSource {
+    /// The longest line a script may have: far beyond any command (a 16 MiB reply is not typed),
+    /// small enough that a file without line endings cannot exhaust memory.
+    public static let maximumLineLength = 4 << 20
+    static let readSize = 64 << 10
+
     private let descriptor: Int32
-    private var pending: [UInt8] = []
-    private var ready: [String] = []
+    private let ownsDescriptor: Bool
+    /// Bytes read and not yet handed on start at `start`; `scanned` of them hold no `\n`.
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var scanned = 0
     private var ended = false
+    private var failure: ShellError?
 
-    public init(descriptor: Int32) { self.descriptor = descriptor }
-
-    public mutating func nextLine() async -> String? {
-        while ready.isEmpty {
-            if ended { return nil }
-            let descriptor = self.descriptor
-            let chunk: [UInt8] = (try? await NIOThreadPool.singleton.runIfActive {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = read(descriptor, &buffer, buffer.count)
-                    if count < 0 && errno == EINTR { continue }
-                    return count > 0 ? Array(buffer[..<count]) : []
-                }
-            }) ?? []
-            if chunk.isEmpty { ended = true }
-            pending.append(contentsOf: chunk)
-            let split = LineSplitter.split(pending, final: ended)
-            ready.append(contentsOf: split.lines)
-            pending = split.rest
-        }
-        return ready.removeFirst()
+    /// Reads `descriptor` (standard input: 0), which stays open.
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+        self.ownsDescriptor = false
     }
-}
 
-enum LineSplitter {
-    /// Splits bytes at `\n` (dropping a `\r` before it); `rest` is an unfinished last line unless
-    /// `final`. Invalid UTF-8 is replaced, not fatal.
-    static func split(_ bytes: [UInt8], final: Bool) -> (lines: [String], rest: [UInt8]) {
-        var lines: [String] = []
-        var start = 0
-        for (index, byte) in bytes.enumerated() where byte == 0x0A {
-            var end = index
-            if end > start && bytes[end - 1] == 0x0D { end -= 1 }
-            lines.append(String(decoding: bytes[start..<end], as: UTF8.self))
-            start = index + 1
+    /// Opens the file at `path` (a FIFO: once a writer has opened it); throws if it cannot be opened.
+    public init(path: String) throws(ShellError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ShellError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        self.descriptor = descriptor
+        self.ownsDescriptor = true
+    }
+
+    deinit {
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    public func nextLine() async throws(ShellError) -> String? {
+        if let failure { throw failure }
+        while true {
+            // Only the bytes not searched yet are searched: a long line read in many pieces costs
+            // its length, not its length times the number of pieces.
+            if let newline = buffer[(start + scanned)...].firstIndex(of: 0x0A) {
+                var end = newline
+                if end > start && buffer[end - 1] == 0x0D { end -= 1 }
+                if end - start > Self.maximumLineLength { return try fail(Self.tooLong) }
+                let line = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = newline + 1
+                scanned = 0
+                return line
+            }
+            scanned = buffer.count - start
+            if scanned > Self.maximumLineLength { return try fail(Self.tooLong) }
+            if ended {
+                guard start < buffer.count else { return nil }
+                let line = String(decoding: buffer[start...], as: UTF8.self)
+                start = buffer.count
+                scanned = 0
+                return line
+            }
+            // What is left is the beginning of one line: keep only that, then read on.
+            buffer.removeSubrange(..<start)
+            start = 0
+            let (chunk, error) = await readChunk()
+            if error != 0 { return try fail(ShellError("cannot read on: \(String(cString: strerror(error)))")) }
+            if chunk.isEmpty { ended = true }
+            buffer.append(contentsOf: chunk)
         }
-        if final {
-            if start < bytes.count { lines.append(String(decoding: bytes[start...], as: UTF8.self)) }
-            return (lines, [])
+    }
+
+    private static let tooLong = ShellError("line longer than 4 MiB (the most a script line may be); the script stops here")
+
+    /// Reading stops for good: the same error again on every call.
+    private func fail(_ error: ShellError) throws(ShellError) -> String? {
+        failure = error
+        throw error
+    }
+
+    /// One read of up to ``readSize`` bytes: the bytes (none at the end), or an errno.
+    private func readChunk() async -> ([UInt8], Int32) {
+        let descriptor = self.descriptor
+        let result = try? await NIOThreadPool.singleton.runIfActive { () -> ([UInt8], Int32) in
+            var chunk = [UInt8](repeating: 0, count: Self.readSize)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count < 0 { return ([], errno) }
+                chunk.removeSubrange(count...)
+                return (chunk, 0)
+            }
         }
-        return (lines, Array(bytes[start...]))
+        return result ?? ([], EIO)
     }
 }

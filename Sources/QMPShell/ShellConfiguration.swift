@@ -24,6 +24,9 @@ public struct ShellConfiguration: Sendable {
     /// Said on standard error when `quit` is sent, where quitting means more than it does on a
     /// socket (libvirt: the domain stops).
     public var quitNotice: String?
+    /// How long a command's reply may take before its line fails (`--command-timeout`); `nil`
+    /// waits as long as it takes.
+    public var commandTimeout: Duration?
 
     public init() {}
 }

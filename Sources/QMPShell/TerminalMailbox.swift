@@ -158,20 +158,27 @@ final class TerminalMailbox: Sendable {
         }
     }
 
-    /// The thread's last act: takes what is still queued, or, when nothing is, marks the mailbox
-    /// closed so later prints are written directly.
-    func takeRemainingOrClose() -> [Request] {
+    /// The thread's last act: marks the mailbox closed, so later prints are written directly, and
+    /// writes what is still queued; returns the reads still queued, to be ended.
+    ///
+    /// One step, under the lock that direct prints take too: what was queued is written before
+    /// anything printed later, and an event flood printed from another thread cannot keep the
+    /// thread here (taking and writing in rounds until the queue stayed empty never ended while
+    /// events kept coming, so Ctrl-D did not exit).
+    func closeWritingRemaining() -> [ReadRequest] {
         state.withLock { state in
-            if state.requests.isEmpty {
-                state.closed = true
-                state.cancelledReads.removeAll()
-                return []
+            state.closed = true
+            state.cancelledReads.removeAll()
+            var reads: [ReadRequest] = []
+            for request in state.requests {
+                switch request {
+                case .print(let text): TerminalOutput.write(text)
+                case .read(let read): reads.append(read)
+                }
             }
-            defer {
-                state.requests.removeAll()
-                state.pendingPrintBytes = 0
-            }
-            return state.requests
+            state.requests.removeAll()
+            state.pendingPrintBytes = 0
+            return reads
         }
     }
 

@@ -172,15 +172,8 @@ final class TerminalSession {
         waiting.removeAll()
         tearDown()
         // Anything requested meanwhile, then the mailbox closes behind it.
-        while true {
-            let requests = mailbox.takeRemainingOrClose()
-            if requests.isEmpty { break }
-            for request in requests {
-                switch request {
-                case .print(let text): TerminalOutput.write(text)
-                case .read(let read): read.continuation.resume(returning: .endOfInput)
-                }
-            }
+        for read in mailbox.closeWritingRemaining() {
+            read.continuation.resume(returning: .endOfInput)
         }
     }
 
@@ -503,7 +496,9 @@ final class TerminalSession {
         if signals.contains(SIGWINCH) {
             resize()
         }
-        if signals.contains(SIGINT) {
+        // Ctrl-\ (SIGQUIT) is a second Ctrl-C: it must not end the shell with a crash report,
+        // and a user who presses it wants the same thing, to get out of what is running.
+        if signals.contains(SIGINT) || signals.contains(SIGQUIT) {
             if active == nil {
                 // The type-ahead mode does not echo, so the key is shown here, as in a shell.
                 flushOutput()

@@ -11,6 +11,9 @@ enum Main {
     static func main() async {
         // Writing to a closed socket or pipe must be an error, not a dead process.
         signal(SIGPIPE, SIG_IGN)
+        // Ctrl-\ quits a script run as it quits any program; the Swift runtime would take it for a
+        // crash and print a report. The interactive shell treats it as Ctrl-C (see LineEditor).
+        signal(SIGQUIT, SIG_DFL)
         ConnectionExecutor.useOneEventLoop()
         let command: QMPShellCommand
         do {

@@ -55,6 +55,12 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "With -c/-f: go on after a failed line (exit 1 at the end if any failed).")
     var keepGoing = false
 
+    @Option(
+        help: ArgumentHelp(
+            "With -c/-f: a line whose reply takes longer than SECONDS fails (default: wait as long as it takes).",
+            valueName: "SECONDS"))
+    var commandTimeout: Double?
+
     @Flag(help: "With -c/-f: print the JSON each line would send; connect to nothing.")
     var dryRun = false
 
@@ -135,6 +141,12 @@ struct QMPShellCommand: ParsableCommand {
         }
         if keepGoing && !hasLines {
             throw ValidationError("--keep-going applies to -c, -f and lines on standard input")
+        }
+        if commandTimeout != nil && !hasLines {
+            throw ValidationError("--command-timeout applies to -c, -f and lines on standard input")
+        }
+        if let commandTimeout, !(commandTimeout > 0) || commandTimeout > 86_400 {
+            throw ValidationError("--command-timeout must be a positive number of seconds (at most a day)")
         }
         if record != nil && (hasLines || watch) {
             throw ValidationError(

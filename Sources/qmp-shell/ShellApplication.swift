@@ -264,6 +264,7 @@ struct ShellApplication {
         configuration.dryRun = command.dryRun
         configuration.keepGoing = command.keepGoing
         configuration.schemaChecks = !command.noSchemaCheck
+        configuration.commandTimeout = command.commandTimeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         configuration.eventNames = Set(command.events)
         let colorTerminal = isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"
@@ -288,10 +289,10 @@ struct ShellApplication {
         if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands), nil)) }
         if let script = command.script {
             if script == "-" {
-                sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
+                sources.append(("<stdin>", FileLineSource(descriptor: 0), nil))
             } else {
                 do {
-                    sources.append((script, try ArrayLineSource(contentsOf: script), script))
+                    sources.append((script, try FileLineSource(path: script), script))
                 } catch {
                     output.diagnostic(runner.formatter.error("qmp-shell: \(error)"))
                     return 1
@@ -299,7 +300,7 @@ struct ShellApplication {
             }
         }
         if command.commands.isEmpty && command.script == nil {
-            sources.append(("<stdin>", DescriptorLineSource(descriptor: 0), nil))
+            sources.append(("<stdin>", FileLineSource(descriptor: 0), nil))
         }
         for (name, source, file) in sources {
             var source = source

@@ -245,6 +245,78 @@ struct InteractiveShellTests {
         #expect(try terminal.waitForExit() == 0)
     }
 
+    /// A shell whose `-l` log shows what it sent, on a QEMU that is then stopped as in a debugger:
+    /// it reads nothing and answers nothing.
+    struct StoppedQEMUSession {
+        let session: Session
+        let logs: TemporaryDirectory
+        let log: String
+
+        init() throws {
+            logs = try TemporaryDirectory()
+            log = logs.file("messages.jsonl")
+            session = try Session(arguments: ["-l", log])
+            kill(session.qemu.pid, SIGSTOP)
+        }
+
+        /// Enters `command` and waits until it is written to QEMU.
+        func enterAndWaitUntilSent(_ command: String) throws {
+            session.terminal.send(command + "\r")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#"{"execute":"\#(command)""#) {
+                guard ContinuousClock.now < deadline else { throw FakeServerError("\(command) was never sent") }
+                usleep(10_000)
+            }
+        }
+    }
+
+    @Test func ctrlCGivesUpACommandThatQEMUNeverAnswersAndCtrlBackslashActsAsCtrlC() throws {
+        let stopped = try StoppedQEMUSession()
+        let session = stopped.session
+        defer { kill(session.qemu.pid, SIGCONT) }
+        try stopped.enterAndWaitUntilSent("query-status")
+        session.terminal.send("\u{3}")
+        try session.waitForPromptLine("(QEMU)", below: "the reply to query-status was abandoned")
+        try stopped.enterAndWaitUntilSent("query-version")
+        session.terminal.send("\u{1c}")
+        try session.waitForPromptLine("(QEMU)", below: "the reply to query-version was abandoned")
+        // At the prompt, Ctrl-\ clears the line as Ctrl-C does.
+        session.terminal.send("query-na")
+        try session.waitForPromptLine("(QEMU) query-na")
+        session.terminal.send("\u{1c}")
+        try session.waitForPromptLine("(QEMU)", below: "(QEMU) query-na^C")
+        // QEMU resumes: the late replies are dropped, each said once, and the session goes on.
+        kill(session.qemu.pid, SIGCONT)
+        try session.terminal.waitForText("the reply to query-version came after it was abandoned")
+        #expect(session.terminal.screen.contains("the reply to query-status came after it was abandoned"))
+        session.terminal.send("query-name\r")
+        try session.waitForPromptLine("(QEMU)", below: "{\"return\":{}}")
+        let screen = session.terminal.screen
+        #expect(!screen.contains("rash") && !screen.contains("💣"), "\(screen)")
+        #expect(try session.leave() == 0)
+    }
+
+    @Test func ctrlDAtThePromptExitsWhileQEMUIsStopped() throws {
+        let stopped = try StoppedQEMUSession()
+        let session = stopped.session
+        defer { kill(session.qemu.pid, SIGCONT) }
+        // A command given up with Ctrl-C is still pending in QEMU: leaving does not wait for it.
+        try stopped.enterAndWaitUntilSent("query-status")
+        session.terminal.send("\u{3}")
+        try session.waitForPromptLine("(QEMU)", below: "the reply to query-status was abandoned")
+        session.terminal.send("\u{4}")
+        #expect(try session.terminal.waitForExit(timeout: .seconds(10)) == 0, "\(session.terminal.screen)")
+    }
+
+    @Test func ctrlBackslashQuitsAScriptRunWithoutACrashReport() throws {
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--dry-run", "-c", ".echo started", "-c", ".sleep 30"])
+        try terminal.waitForText("started")
+        terminal.send("\u{1c}")
+        #expect(try terminal.waitForExit(timeout: .seconds(10)) == 128 + SIGQUIT, "\(terminal.screen)")
+        #expect(!terminal.screen.contains("rash") && !terminal.screen.contains("💣"), "\(terminal.screen)")
+    }
+
     @Test func losingQEMUAtThePromptSaysSoAndExitsThree() throws {
         let session = try Session()
         session.qemu.kill()

@@ -230,6 +230,99 @@ struct NonInteractiveTests {
         #expect(result.standardError.contains("disconnected"))
     }
 
+    @Test func aLineWhoseReplyDoesNotComeWithinTheCommandTimeoutFails() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("messages.jsonl")
+        let shell = try RunningShell(
+            ["--command-timeout", "1", "--keep-going", "-l", log, "-f", "-", qemu.socketPath])
+        // Connected (the log has the reply to qmp_capabilities); then QEMU stops, as in a debugger.
+        try shell.waitUntil("the handshake") { _ in
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""return""#)
+        }
+        kill(qemu.pid, SIGSTOP)
+        defer { kill(qemu.pid, SIGCONT) }
+        shell.write("query-status\nquery-name\n")
+        shell.closeInput()
+        #expect(try shell.waitForExit(timeout: .seconds(30)) == 1, "a timed-out line is a failed line")
+        try shell.waitUntil("both failures named") { $0.standardError.components(separatedBy: "\n").count == 3 }
+        #expect(
+            shell.standardError == "<stdin>:1: no reply to query-status within 1 s\n<stdin>:2: no reply to query-name within 1 s\n")
+        #expect(shell.standardOutput.isEmpty)
+    }
+
+    @Test func theCommandTimeoutIsForLinesToRunAndPositive() throws {
+        for arguments in [["--command-timeout", "0", "-c", "query-status"], ["--command-timeout=-1", "-c", "x"],
+            ["--command-timeout", "nan", "-c", "x"]] {
+            let result = try ShellBinary.run(arguments + ["/tmp/none.sock"])
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.standardError.contains("--command-timeout must be a positive number of seconds"), "\(result.standardError)")
+        }
+        let help = try ShellBinary.run(["--help"]).standardOutput
+        #expect(help.contains("--command-timeout <SECONDS>"))
+    }
+
+    @Test func aDottedKeyDeeperThanQEMUAcceptsIsRefusedBeforeItIsSent() throws {
+        let qemu = try QEMUInstance()
+        // 1,024 parts below `arguments` make a message 1,025 levels deep: QEMU would answer with an
+        // error without an id, which ends the session.
+        let key = Array(repeating: "k", count: 1024).joined(separator: ".")
+        let result = try ShellBinary.run(
+            ["--keep-going", "--no-schema-check", "-c", "qom-list path=/ \(key)=1", "-c", "query-status", qemu.socketPath])
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(
+            result.standardError
+                == "-c:1: column 17: key 'k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.…' nests deeper than 1024 levels, the most QEMU accepts\n")
+        #expect(result.lines.count == 1, "the session went on: \(result.standardOutput)")
+        #expect(try json(result.lines[0])["return"]?["status"] == "running")
+    }
+
+    @Test func aScriptOnAFIFORunsEachLineAsItArrives() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let fifo = directory.file("script.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let shell = try RunningShell(["-f", fifo, qemu.socketPath])
+        // The shell opens the FIFO once connected; until then a writer that does not wait is refused.
+        var writer: Int32 = -1
+        try shell.waitUntil("the shell to open the FIFO") { _ in
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            return writer >= 0
+        }
+        defer { if writer >= 0 { close(writer) } }
+        func send(_ line: String) { _ = line.utf8CString.withUnsafeBufferPointer { write(writer, $0.baseAddress, $0.count - 1) } }
+        send("query-status\n")
+        try shell.waitUntil("the first reply, the FIFO still open") { $0.standardOutput.contains(#""status":"running""#) }
+        send("query-name\n")
+        try shell.waitUntil("the second reply") { $0.standardOutput.contains(#"{"return":{}}"#) }
+        close(writer)
+        writer = -1
+        #expect(try shell.waitForExit() == 0, "\(shell.standardError)")
+    }
+
+    @Test func aLineLongerThanFourMiBStopsTheScriptWithItsLineNumber() throws {
+        let directory = try TemporaryDirectory()
+        let long = directory.file("long.qmp")
+        try ("query-status\nquery-name\nx a=" + String(repeating: "y", count: 5 << 20) + "\nstop\n")
+            .write(toFile: long, atomically: true, encoding: .utf8)
+        let message = "line longer than 4 MiB (the most a script line may be); the script stops here"
+        // A file without line endings: before, it was read whole (and /dev/zero never ends).
+        let zero = try ShellBinary.run(["--dry-run", "-f", "/dev/zero"])
+        #expect(zero.status == 1)
+        #expect(zero.standardError == "/dev/zero:1: \(message)\n")
+        // Even --keep-going cannot go on past a line it cannot read; the lines before it ran.
+        let file = try ShellBinary.run(["--dry-run", "--keep-going", "-f", long])
+        #expect(file.status == 1)
+        #expect(file.lines == [#"{"execute":"query-status"}"#, #"{"execute":"query-name"}"#])
+        #expect(file.standardError == "\(long):3: \(message)\n")
+        // One byte over: the shell reads all that is written (it stops reading at the excess, and
+        // a writer to a pipe nobody reads would die of SIGPIPE).
+        let piped = try ShellBinary.run(["--dry-run"], input: "query-status\n" + String(repeating: "z", count: (4 << 20) + 1))
+        #expect(piped.status == 1)
+        #expect(piped.lines == [#"{"execute":"query-status"}"#])
+        #expect(piped.standardError == "<stdin>:2: \(message)\n")
+    }
+
     @Test func usageErrorsExitTwo() throws {
         #expect(try ShellBinary.run(["--no-such-option"]).status == 2)
         #expect(try ShellBinary.run(["--count", "1", "/tmp/x.sock"]).status == 2)

@@ -225,4 +225,30 @@ struct SchemaShellTests {
         #expect(result.lines == [#"{"return":5}"#])
         #expect(result.standardError.contains("-c:2: .help: no command, event or directive 'guest-ping'"), "\(result.standardError)")
     }
+
+    @Test func aSchemaThatNeverComesIsGivenUpAfterTenSecondsAndSaidOnce() throws {
+        let qemu = try QEMUInstance()
+        let directory = try TemporaryDirectory()
+        let log = directory.file("messages.jsonl")
+        let shell = try RunningShell(
+            ["--command-timeout", "1", "--keep-going", "-l", log, "-f", "-", qemu.socketPath],
+            environment: ["XDG_CACHE_HOME": directory.file("cache")])
+        try shell.waitUntil("the handshake") { _ in
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""return""#)
+        }
+        // Stopped as in a debugger: the schema the first line with arguments needs never comes.
+        kill(qemu.pid, SIGSTOP)
+        defer { kill(qemu.pid, SIGCONT) }
+        let started = ContinuousClock.now
+        shell.write("qom-list path=/\nqom-list path=/machine\n")
+        shell.closeInput()
+        #expect(try shell.waitForExit(timeout: .seconds(60)) == 1)
+        // 10 s for the schema, then each line's own second.
+        #expect(ContinuousClock.now - started < .seconds(30))
+        try shell.waitUntil("both lines named") { $0.standardError.contains("<stdin>:2:") }
+        let lines = shell.standardError.split(separator: "\n")
+        #expect(lines.filter { $0.contains("did not send its schema within 10 s: running without it") }.count == 1, "\(lines)")
+        #expect(lines.contains("<stdin>:1: no reply to qom-list within 1 s"), "\(lines)")
+        #expect(lines.contains("<stdin>:2: no reply to qom-list within 1 s"), "\(lines)")
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import QMP
 import QMPTestSupport
+import Synchronization
 import Testing
 
 /// The client against a real QEMU (`-M none`) and a real qemu-ga.
@@ -120,6 +121,47 @@ struct QEMUIntegrationTests {
         let cause = try await within(.seconds(10), "the end of the session") { await client.waitUntilDisconnected() }
         #expect(cause == .disconnected("the server closed the connection"))
         #expect(client.runstate == .idle)
+    }
+
+    @Test func aReplyThatNeverComesTimesOutOrIsCancelledAndTheSessionGoesOn() async throws {
+        let qemu = try QEMUInstance()
+        let messages = Mutex<[(MessageDirection, String)]>([])
+        var configuration = QMPClient.Configuration.patient
+        configuration.messageObserver = { direction, text in messages.withLock { $0.append((direction, text)) } }
+        let client = QMPClient(configuration: configuration)
+        try await client.connect(to: .unix(path: qemu.socketPath))
+        // As if stopped in a debugger: QEMU reads nothing and answers nothing.
+        kill(qemu.pid, SIGSTOP)
+        await #expect(throws: QMPError.timedOut("no reply to query-status within 0.5 s")) {
+            try await within(.seconds(10), "the timeout") { try await client.execute("query-status", timeout: .milliseconds(500)) }
+        }
+        let waiting = Task { () async throws(QMPError) -> JSONValue in try await client.execute("query-version") }
+        try await within(.seconds(10), "query-version written") {
+            while !messages.withLock({ $0.contains { $0.0 == .sent && $0.1.contains("query-version") } }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        waiting.cancel()
+        await #expect(throws: QMPError.cancelled("the reply to query-version was abandoned")) {
+            try await within(.seconds(10), "the cancellation") { try await waiting.value }
+        }
+        // A task cancelled before it sends sends nothing.
+        let sentBefore = messages.withLock { $0.filter { $0.0 == .sent }.count }
+        let cancelledEarly = Task { () async throws(QMPError) -> JSONValue in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.execute("query-name")
+        }
+        await #expect(throws: QMPError.cancelled("query-name was not sent: interrupted")) { try await cancelledEarly.value }
+        #expect(messages.withLock { $0.filter { $0.0 == .sent }.count } == sentBefore)
+
+        // The late replies come and are dropped; the session goes on with the right replies.
+        kill(qemu.pid, SIGCONT)
+        let status = try await within(.seconds(10), "query-status after SIGCONT") { try await client.execute("query-status") }
+        #expect(status["status"] == "running")
+        let received = messages.withLock { $0.filter { $0.0 == .received }.map(\.1) }
+        #expect(received.suffix(3).map { $0.contains("\"status\"") } == [true, false, true], "\(received.suffix(3))")
+        #expect(client.runstate == .running)
+        await client.disconnect()
     }
 
     @Test func acceptModeTakesTheConnectionOfAQEMUWeStarted() async throws {

@@ -204,11 +204,28 @@ extension QMPClient: MessageSink {
             warn("dropped a reply without an id")
             return true
         }
-        let found = state.withLock { state -> (Pending, EventMark)? in
-            guard let number = id.intValue, let pending = state.pending.removeValue(forKey: number) else { return nil }
-            return (pending, EventMark(sequence: state.eventSequence))
+        enum Found {
+            case pending(Pending, EventMark)
+            case abandoned(String)
+            case unknown
         }
-        guard let (pending, mark) = found else {
+        let found = state.withLock { state -> Found in
+            guard let number = id.intValue else { return .unknown }
+            if let pending = state.pending.removeValue(forKey: number) {
+                return .pending(pending, EventMark(sequence: state.eventSequence))
+            }
+            if let name = state.abandoned.removeValue(forKey: number) { return .abandoned(name) }
+            return .unknown
+        }
+        let pending: Pending
+        let mark: EventMark
+        switch found {
+        case .pending(let foundPending, let foundMark):
+            (pending, mark) = (foundPending, foundMark)
+        case .abandoned(let name):
+            configuration.logger.warning("the reply to \(name) came after it was abandoned")
+            return true
+        case .unknown:
             warn("dropped a reply with an unknown id", metadata: ["id": "\(id.serialized())"])
             return true
         }

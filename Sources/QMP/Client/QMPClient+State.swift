@@ -6,6 +6,8 @@ extension QMPClient {
         let continuation: CheckedContinuation<Result<Reply, QMPError>, Never>
         /// The id the caller put in the message, restored in the reply.
         let callerID: JSONValue?
+        /// The command's name, for messages about its reply.
+        let name: String
     }
 
     /// What the next inbound message is expected to be.
@@ -40,6 +42,10 @@ extension QMPClient {
         var handshakeWaiter: CheckedContinuation<Result<JSONObject, QMPError>, Never>?
         var nextID = 1
         var pending: [Int: Pending] = [:]
+        /// Commands whose caller stopped waiting (timeout, cancellation), by id: their replies are
+        /// dropped as late. At most ``abandonedLimit``; beyond, the oldest is forgotten (its reply
+        /// would then be dropped as one with an unknown id: the same outcome, in other words).
+        var abandoned: [Int: String] = [:]
         var listeners: [EventListener]
         /// ``QMPClient/events``, once something has used it.
         var defaultListener: EventListener?
@@ -58,6 +64,15 @@ extension QMPClient {
 
         init(listeners: [EventListener]) {
             self.listeners = listeners
+        }
+
+        static let abandonedLimit = 1024
+
+        mutating func rememberAbandoned(_ id: Int, name: String) {
+            if abandoned.count >= Self.abandonedLimit, let oldest = abandoned.keys.min() {
+                abandoned[oldest] = nil
+            }
+            abandoned[id] = name
         }
 
         /// The error for a command that cannot be sent now.

@@ -279,7 +279,7 @@ public final class QMPClient: Sendable {
         switch state.withLock({ $0.disconnectCause }) ?? error {
         case .handshakeFailed(let message): return .handshakeFailed(message)
         case .protocolViolation(let message), .disconnected(let message), .invalidState(let message),
-            .couldNotConnect(let message), .timedOut(let message):
+            .couldNotConnect(let message), .timedOut(let message), .cancelled(let message):
             return .handshakeFailed(message)
         case .commandFailed(let errorClass, let description): return .handshakeFailed("\(errorClass): \(description)")
         }
@@ -304,14 +304,20 @@ public final class QMPClient: Sendable {
     /// Runs `command` and returns its `return` value, or throws ``QMPError/commandFailed(errorClass:description:)``
     /// with QEMU's error class and description. `oob` sends it as `exec-oob`. `descriptors` are
     /// passed with SCM_RIGHTS just before the command (for `add-fd` and `getfd`; UNIX sockets only).
+    ///
+    /// Waits for the reply at most `timeout` (`nil`: as long as it takes), and no longer than the
+    /// calling task is not cancelled: it then throws ``QMPError/timedOut(_:)`` or
+    /// ``QMPError/cancelled(_:)``, and the command's reply, should the server still send it, is
+    /// dropped (``Configuration/logger`` says so) without ending the session.
     @discardableResult
     public func execute(
-        _ command: String, arguments: JSONObject? = nil, oob: Bool = false, passing descriptors: [Int32] = []
+        _ command: String, arguments: JSONObject? = nil, oob: Bool = false, passing descriptors: [Int32] = [],
+        timeout: Duration? = nil
     ) async throws(QMPError) -> JSONValue {
         var message = JSONObject()
         message[oob ? "exec-oob" : "execute"] = .string(command)
         if let arguments { message["arguments"] = .object(arguments) }
-        let reply = try await send(message, passing: descriptors)
+        let reply = try await send(message, passing: descriptors, timeout: timeout)
         if let error = reply["error"] {
             throw .commandFailed(
                 errorClass: error["class"]?.stringValue ?? "Error",
@@ -325,9 +331,12 @@ public final class QMPClient: Sendable {
     ///
     /// The client replaces the message's `id` with its own to route the reply, then puts the
     /// caller's `id` back into the reply (or leaves none if the caller gave none). Guest-agent
-    /// commands that never reply return an empty object once written.
-    public func send(_ message: JSONObject, passing descriptors: [Int32] = []) async throws(QMPError) -> JSONObject {
-        try await request(message, passing: descriptors).message
+    /// commands that never reply return an empty object once written. `timeout` and cancellation
+    /// end the wait as for ``execute(_:arguments:oob:passing:timeout:)``.
+    public func send(
+        _ message: JSONObject, passing descriptors: [Int32] = [], timeout: Duration? = nil
+    ) async throws(QMPError) -> JSONObject {
+        try await request(message, passing: descriptors, timeout: timeout).message
     }
 
     /// A reply and where it fell in the event stream.
@@ -339,30 +348,46 @@ public final class QMPClient: Sendable {
         public let eventMark: EventMark
     }
 
-    /// Like ``send(_:passing:)``, also telling where the reply fell among the events.
-    public func request(_ message: JSONObject, passing descriptors: [Int32] = []) async throws(QMPError) -> Reply {
-        let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue ?? ""
+    /// Like ``send(_:passing:timeout:)``, also telling where the reply fell among the events.
+    ///
+    /// A task cancelled before the message is written sends nothing.
+    public func request(
+        _ message: JSONObject, passing descriptors: [Int32] = [], timeout: Duration? = nil
+    ) async throws(QMPError) -> Reply {
+        let name = message["execute"]?.stringValue ?? message["exec-oob"]?.stringValue ?? "the message"
         let expectsReply = !(configuration.mode == .guestAgent && Self.agentCommandsWithoutReply.contains(name))
+        if Task.isCancelled { throw .cancelled("\(name) was not sent: interrupted") }
         if !descriptors.isEmpty { try await pass(descriptors) }
         let callerID = message["id"]
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, QMPError>, Never>) in
-            let registered = state.withLock { state -> Result<(Int, any QMPTransport), QMPError> in
-                guard let transport = state.transport, !state.closed,
-                    state.runstate == .running || (state.runstate == .connecting && state.phase == .ready)
-                else {
-                    return .failure(state.notConnectedError)
+        // Taken before waiting, so that a cancellation arriving at any moment knows what to abandon.
+        let id = state.withLock { state -> Int in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        var timer: Scheduled<Void>?
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, QMPError>, Never>) in
+                let registered = state.withLock { state -> Result<any QMPTransport, QMPError> in
+                    guard let transport = state.transport, !state.closed,
+                        state.runstate == .running || (state.runstate == .connecting && state.phase == .ready)
+                    else {
+                        return .failure(state.notConnectedError)
+                    }
+                    // Cancelled before anything was written: nothing to abandon on the server.
+                    if Task.isCancelled { return .failure(.cancelled("\(name) was not sent: interrupted")) }
+                    if expectsReply {
+                        state.pending[id] = Pending(continuation: continuation, callerID: callerID, name: name)
+                    }
+                    return .success(transport)
                 }
-                let id = state.nextID
-                state.nextID += 1
-                if expectsReply {
-                    state.pending[id] = Pending(continuation: continuation, callerID: callerID)
+                let transport: any QMPTransport
+                switch registered {
+                case .failure(let error):
+                    continuation.resume(returning: .failure(error))
+                    return
+                case .success(let registeredTransport):
+                    transport = registeredTransport
                 }
-                return .success((id, transport))
-            }
-            switch registered {
-            case .failure(let error):
-                continuation.resume(returning: .failure(error))
-            case .success(let (id, transport)):
                 var outgoing = message
                 outgoing["id"] = .number(JSONNumber(id))
                 var bytes: [UInt8] = []
@@ -370,13 +395,7 @@ public final class QMPClient: Sendable {
                 JSONValue.object(outgoing).write(to: &bytes)
                 configuration.messageObserver?(.sent, String(decoding: bytes, as: UTF8.self))
                 let written = transport.send(bytes)
-                if expectsReply {
-                    written.whenFailure { [self] error in
-                        let pending = state.withLock { $0.pending.removeValue(forKey: id) }
-                        pending?.continuation.resume(
-                            returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
-                    }
-                } else {
+                guard expectsReply else {
                     written.whenComplete { outcome in
                         switch outcome {
                         case .success:
@@ -386,10 +405,39 @@ public final class QMPClient: Sendable {
                             continuation.resume(returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
                         }
                     }
+                    return
                 }
+                written.whenFailure { [self] error in
+                    let pending = state.withLock { $0.pending.removeValue(forKey: id) }
+                    pending?.continuation.resume(
+                        returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
+                }
+                if let timeout {
+                    timer = transport.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [self] in
+                        abandon(id, because: .timedOut("no reply to \(name) within \(timeout.secondsDescription)"))
+                    }
+                }
+                // A cancellation that came before the command was registered found nothing to
+                // abandon; the flag it set is seen here.
+                if Task.isCancelled { abandon(id, because: .cancelled("the reply to \(name) was abandoned")) }
             }
+        } onCancel: {
+            abandon(id, because: .cancelled("the reply to \(name) was abandoned"))
         }
+        timer?.cancel()
         return try result.get()
+    }
+
+    /// Stops waiting for the reply to command `id`, failing its caller with `error`. The id is
+    /// remembered so that the reply, if it still comes, is dropped as late rather than unknown.
+    /// Does nothing once the reply has come (or the connection has ended).
+    private func abandon(_ id: Int, because error: QMPError) {
+        let pending = state.withLock { state -> Pending? in
+            guard let pending = state.pending.removeValue(forKey: id) else { return nil }
+            state.rememberAbandoned(id, name: pending.name)
+            return pending
+        }
+        pending?.continuation.resume(returning: .failure(error))
     }
 
     /// Passes descriptors ahead of the next command, after everything already queued is written.

@@ -73,11 +73,28 @@ public final class SchemaStore: Sendable {
         _ = loadingTask()
     }
 
+    /// The longest the server may take to send its schema (`query-target` and `query-qmp-schema`
+    /// together). A QEMU stopped in a debugger never answers: the shell then runs without the
+    /// schema, saying so once, rather than leaving the line that needed it waiting for good.
+    public static let fetchTimeout: Duration = .seconds(10)
+
     /// The current connection's schema as the server gives it, loading it first if needed; `nil`
-    /// without a connection or if the server has none.
+    /// without a connection, if the server has none, or at once when the calling task is
+    /// cancelled (Ctrl-C); the loading goes on for the next line.
     public func schema() async -> QMPSchema? {
+        // Loaded: every line of a long script asks, and need not wait on anything.
+        if let current { return current }
         guard let task = loadingTask() else { return nil }
-        return await task.value
+        let waiter = CancellableWait<QMPSchema?>()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiter.start(continuation)
+                Task { waiter.finish(await task.value) }
+                if Task.isCancelled { waiter.finish(nil) }
+            }
+        } onCancel: {
+            waiter.finish(nil)
+        }
     }
 
     private func loadingTask() -> Task<QMPSchema?, Never>? {
@@ -124,14 +141,30 @@ public final class SchemaStore: Sendable {
         early: (QMPSchema) -> Void = { _ in }
     ) async -> (schema: QMPSchema, origin: Origin)? {
         guard client.configuration.mode == .qmp, let greeting = client.greeting else { return nil }
-        // Before negotiation (-N) this fails like every command: no schema yet.
-        guard let target = (try? await client.execute("query-target"))?["arch"]?.stringValue else { return nil }
+        let deadline = ContinuousClock.now + fetchTimeout
+        func remaining() -> Duration { max(deadline - ContinuousClock.now, .zero) }
+        let target: String
+        do throws(QMPError) {
+            // Before negotiation (-N) this fails like every command: no schema yet.
+            guard let arch = try await client.execute("query-target", timeout: remaining())["arch"]?.stringValue
+            else { return nil }
+            target = arch
+        } catch {
+            if case .timedOut = error { notify(Self.noSchemaInTime) }
+            return nil
+        }
         let key = SchemaCache.Key(version: greeting.version, package: greeting.package, target: target)
         let version = QEMUVersion(major: greeting.major, minor: greeting.minor)
         let stored = cache?.load(key)
         let cached = stored.flatMap { try? QMPSchema(introspection: $0, version: version) }
         if let cached { early(cached) }
-        guard let introspection = try? await client.execute("query-qmp-schema") else { return nil }
+        let introspection: JSONValue
+        do throws(QMPError) {
+            introspection = try await client.execute("query-qmp-schema", timeout: remaining())
+        } catch {
+            if case .timedOut = error { notify(Self.noSchemaInTime) }
+            return nil
+        }
         if let cached, introspection == stored {
             if let skipped = cached.skipped { notify(skipped) }
             return (cached, .cache)
@@ -147,5 +180,36 @@ public final class SchemaStore: Sendable {
         if let skipped = schema.skipped { notify(skipped) }
         cache?.save(introspection, for: key)
         return (schema, .server)
+    }
+}
+
+extension SchemaStore {
+    static let noSchemaInTime =
+        "the server did not send its schema within \(fetchTimeout.secondsText): running without it "
+        + "(arguments are typed by their syntax and sent unchecked; no argument completion)"
+}
+
+/// One wait that ends with the first of a result and a cancellation: the continuation is resumed
+/// once, whichever comes first.
+private final class CancellableWait<Value: Sendable>: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Value, Never>?, result: Value?)>((nil, nil))
+
+    func start(_ continuation: CheckedContinuation<Value, Never>) {
+        let early = state.withLock { state -> Value? in
+            if let result = state.result { return result }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(returning: early) }
+    }
+
+    func finish(_ value: Value) {
+        let continuation = state.withLock { state -> CheckedContinuation<Value, Never>? in
+            guard state.result == nil else { return nil }
+            state.result = value
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(returning: value)
     }
 }
