@@ -54,7 +54,7 @@ LIBVIRT_ARGS=()
 if wants_libvirt "$@"; then
     CLIENT="$BENCH_DIR/libvirt_lockstep"
     echo "==> compiling the C client of libvirt ($CLIENT)"
-    gcc -O2 -Wall -Wextra -o "$CLIENT" Benchmarks/libvirt_lockstep.c -lvirt-qemu -lvirt
+    gcc -O2 -Wall -Wextra -o "$CLIENT" Benchmarks/libvirt_lockstep.c -lvirt-qemu -lvirt -lpthread
     LIBVIRT_DIR=$(mktemp -d /tmp/qmp-libvirtd.XXXXXX)
     trap 'bash scripts/private-libvirtd.sh stop "$LIBVIRT_DIR"' EXIT
     trap 'exit 130' INT

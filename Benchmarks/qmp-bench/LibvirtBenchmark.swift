@@ -6,16 +6,18 @@ import Synchronization
 /// (`Benchmarks/run.sh` starts it, creates the domain and compiles the C client; their places come
 /// as `--libvirt-uri`, `--libvirt-domain`, `--libvirt-client`).
 ///
-/// Commands per second, five sides alternating run by run, each a whole program timed from the
+/// Commands per second, six sides alternating run by run, each a whole program timed from the
 /// spawn to the reaping:
 /// - ours: `qmp-shell --domain D --connect URI -f FILE` with 1,000 `query-status` lines, and the
 ///   same with 1 line (its start-up: connecting, registering for events, `query-version`);
 /// - the C client (`Benchmarks/libvirt_lockstep.c`): `virConnectOpen`, `virDomainLookupByName`,
-///   then `virDomainQemuMonitorCommand` 1,000 times, printing each reply; and the same with 1 call;
+///   then `virDomainQemuMonitorCommand` 1,000 times, printing each reply; the same with 1 call; and
+///   the same 1,000 with libvirt's event loop running on a thread (`--event-loop`), as ours runs it;
 /// - virsh: a shell loop of 100 `virsh -c URI qemu-monitor-command D '{"execute":"query-status"}'`.
 ///
 /// Rows: ours against C with start-up included (1,000 / wall time) and with start-up subtracted
-/// (999 / (wall time of 1,000 - wall time of 1), from the same run); ours (start-up included)
+/// (999 / (wall time of 1,000 - wall time of 1), from the same run); ours against the C client
+/// with libvirt's event loop (no goal: it shows what that loop costs); ours (start-up included)
 /// against virsh per command; the start-up runs themselves.
 ///
 /// Events: `qmp-shell --domain D --watch --event STOP --event RESUME --count 100 --timeout 60` while
@@ -55,7 +57,7 @@ struct LibvirtBenchmark: Benchmark {
         let command = #"{"execute":"query-status"}"#
         // Exits at the first failure; virsh prints each reply followed by an empty line.
         let loop = #"for ((i = 0; i < $3; i++)); do virsh -c "$1" qemu-monitor-command "$2" "$4" || exit 1; done"#
-        let sides = ["ours", "ours, 1 line", "C", "C, 1 call", "virsh x\(virshCount)"]
+        let sides = ["ours", "ours, 1 line", "C", "C, 1 call", "C + event loop", "virsh x\(virshCount)"]
         let samples = try await context.alternate(sides, figures: [.seconds], warmup: 1) { side in
             let expected: Int
             let result: SubprocessResult
@@ -66,11 +68,11 @@ struct LibvirtBenchmark: Benchmark {
                     "qmp-shell --domain -f", context.ourShell,
                     ["--domain", domain, "--connect", uri, "-f", side == 0 ? script : oneLine], lines: expected,
                     timeout: .seconds(300))
-            case 2, 3:
-                expected = side == 2 ? commandCount : 1
+            case 2, 3, 4:
+                expected = side == 3 ? 1 : commandCount
                 result = try await context.runChecked(
-                    "libvirt_lockstep", client, [uri, domain, String(expected)], lines: expected, timeout: .seconds(300)
-                )
+                    "libvirt_lockstep", client, (side == 4 ? ["--event-loop"] : []) + [uri, domain, String(expected)],
+                    lines: expected, timeout: .seconds(300))
             default:
                 expected = virshCount
                 result = try await context.runChecked(
@@ -104,22 +106,28 @@ struct LibvirtBenchmark: Benchmark {
         whole.notes.append(
             "through the passthrough (virDomainQemuMonitorCommand) of a private libvirtd, domain '\(domain)' (TCG, "
                 + "q35, 64 MiB, no disk); whole programs, start-up included; the C client is "
-                + "Benchmarks/libvirt_lockstep.c (gcc -O2, -lvirt-qemu -lvirt); 1 warm-up run of every side")
+                + "Benchmarks/libvirt_lockstep.c (gcc -O2, -lvirt-qemu -lvirt -lpthread); 1 warm-up run of every side")
         var marginalRow = Comparison(
             name: "libvirt: the same, start-up subtracted", peer: peer, metric: rate, goal: 0.9,
             ours: try marginal(times[0], times[1]), theirs: try marginal(times[2], times[3]))
         marginalRow.notes.append(
             "999 / (time of 1,000 commands - time of 1 command), each side's two runs taken back to back")
+        var withLoop = Comparison(
+            name: "libvirt: 1,000 query-status (-f)", peer: "C + event loop", metric: rate, goal: nil,
+            ours: rates(times[0], count), theirs: rates(times[4], count))
+        withLoop.notes.append(
+            "the C client with libvirt's default event loop run on a thread (libvirt_lockstep --event-loop), "
+                + "as ours must to receive events; start-up included")
         var virsh = Comparison(
             name: "libvirt: query-status, per command", peer: "virsh", metric: rate, goal: 8,
-            ours: rates(times[0], count), theirs: rates(times[4], Double(virshCount)))
+            ours: rates(times[0], count), theirs: rates(times[5], Double(virshCount)))
         virsh.notes.append(
             "ours: 1,000 lines in one qmp-shell, start-up included; virsh: a bash loop of \(virshCount) "
                 + "`virsh -c URI qemu-monitor-command D '\(command)'`, each a whole virsh")
         let startup = Comparison(
             name: "libvirt: start-up + 1 query-status", peer: peer, metric: .seconds, goal: nil,
             ours: Samples(values: times[1]), theirs: Samples(values: times[3]))
-        return [whole, marginalRow, virsh, startup]
+        return [whole, marginalRow, withLoop, virsh, startup]
     }
 
     // MARK: - Events
