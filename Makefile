@@ -55,7 +55,8 @@ test: deps
 run: build
 	@bash scripts/run-throwaway-qemu.sh "$$($(SWIFT) build -c $(CONFIGURATION) --show-bin-path)/qmp-shell"
 
-# Side-by-side comparisons with the peers (Python's qmp-shell and qemu.qmp); prints a table of ratios.
+# Side-by-side comparisons with the peers (Python's qmp-shell and qemu.qmp; through a private libvirtd,
+# virsh and a C client of libvirt's API); prints a table of ratios.
 bench: deps
 	bash Benchmarks/run.sh
 

@@ -12,9 +12,15 @@ struct Options: Sendable {
     var requireGoals = false
     /// Our `qmp-shell` to measure; by default the release build next to `qmp-bench`.
     var shell: String?
+    /// The `libvirt` comparison's private libvirtd, its domain and the C client compiled from
+    /// `Benchmarks/libvirt_lockstep.c` (`Benchmarks/run.sh` starts, creates and compiles them).
+    var libvirtURI: String?
+    var libvirtDomain: String?
+    var libvirtClient: String?
 
     static let usage = """
         usage: qmp-bench [--python PATH] [--peers DIR] [--shell PATH] [--runs N] [--only ID]... [--require-goals]
+                         [--libvirt-uri URI --libvirt-domain NAME --libvirt-client PATH]
 
           --python PATH     Python with the peers installed (default: python3)
           --peers DIR       directory of the peer scripts (default: Benchmarks/peers)
@@ -22,6 +28,10 @@ struct Options: Sendable {
           --runs N          measurements per side; the table shows medians (default: 5)
           --only ID         run only this benchmark (repeatable); ids: \(Benchmarks.all.map(\.id).joined(separator: ", "))
           --require-goals   exit 1 if a comparison misses its goal
+          --libvirt-uri URI       for `libvirt`: the URI of a libvirtd the bench may use (Benchmarks/run.sh
+                                  starts a private one)
+          --libvirt-domain NAME   for `libvirt`: a running domain on it, which the bench suspends and resumes
+          --libvirt-client PATH   for `libvirt`: the C client built from Benchmarks/libvirt_lockstep.c
         """
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -50,6 +60,9 @@ struct Options: Sendable {
                 }
                 options.only.append(id)
             case "--require-goals": options.requireGoals = true
+            case "--libvirt-uri": options.libvirtURI = try value(for: argument)
+            case "--libvirt-domain": options.libvirtDomain = try value(for: argument)
+            case "--libvirt-client": options.libvirtClient = try value(for: argument)
             case "-h", "--help": throw BenchError(usage)
             default: throw BenchError("unknown argument \(argument)\n\n\(usage)")
             }

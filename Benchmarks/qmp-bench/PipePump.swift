@@ -18,6 +18,8 @@ final class PipePump: @unchecked Sendable {
     private let stderr: Int32
     private let deadline: ContinuousClock.Instant
     private let keepOutput: Bool
+    /// Called on the pump's thread with each chunk of standard error as it arrives.
+    private let onStandardError: (@Sendable ([UInt8]) -> Void)?
     private var output: [UInt8] = []
     private var outputBytes = 0
     private var outputLines = 0
@@ -28,9 +30,10 @@ final class PipePump: @unchecked Sendable {
 
     init(
         pid: pid_t, input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32, deadline: ContinuousClock.Instant,
-        keepOutput: Bool = true
+        keepOutput: Bool = true, onStandardError: (@Sendable ([UInt8]) -> Void)? = nil
     ) {
         self.keepOutput = keepOutput
+        self.onStandardError = onStandardError
         self.pid = pid
         self.input = input
         self.stdin = stdin
@@ -106,6 +109,7 @@ final class PipePump: @unchecked Sendable {
                     if keepOutput { output.append(contentsOf: chunk[..<count]) }
                 } else {
                     errors.append(contentsOf: chunk[..<count])
+                    onStandardError?(Array(chunk[..<count]))
                 }
             }
         }

@@ -9,7 +9,7 @@ extension BenchContext {
         return String(options.python[...slash]) + name
     }
 
-    /// Runs a program with ``Subprocess/run(_:_:input:environment:timeout:keepOutput:)`` and
+    /// Runs a program with ``Subprocess/run(_:_:input:environment:timeout:keepOutput:onStandardError:)`` and
     /// throws unless it exited 0 and printed `lines` lines (when given) to standard output.
     func runChecked(
         _ label: String, _ executable: String, _ arguments: [String], input: [UInt8] = [],

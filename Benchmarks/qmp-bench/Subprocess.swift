@@ -53,9 +53,12 @@ enum Subprocess {
     /// Runs `executable` (searched in `PATH` when it has no `/`) with `arguments`, feeding it `input`
     /// on standard input, killing it after `timeout`. Blocks threads of its own, not the caller's.
     /// With `keepOutput` false, standard output is drained and counted but not kept.
+    /// `onStandardError` sees standard error as it arrives (to learn that the child is ready), on a
+    /// thread of the harness's.
     static func run(
         _ executable: String, _ arguments: [String], input: [UInt8] = [],
-        environment: [String: String]? = nil, timeout: Duration = .seconds(600), keepOutput: Bool = true
+        environment: [String: String]? = nil, timeout: Duration = .seconds(600), keepOutput: Bool = true,
+        onStandardError: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws -> SubprocessResult {
         try await withCheckedThrowingContinuation { continuation in
             // This thread spawns, traces and reaps the child: ptrace wants one thread for all three.
@@ -64,17 +67,17 @@ enum Subprocess {
                     with: Result {
                         try runBlocking(
                             executable, arguments, input: input, environment: environment, timeout: timeout,
-                            keepOutput: keepOutput)
+                            keepOutput: keepOutput, onStandardError: onStandardError)
                     })
             }
             thread.start()
         }
     }
 
-    /// The blocking work of ``run(_:_:input:environment:timeout:keepOutput:)``.
+    /// The blocking work of ``run(_:_:input:environment:timeout:keepOutput:onStandardError:)``.
     static func runBlocking(
         _ executable: String, _ arguments: [String], input: [UInt8], environment: [String: String]?,
-        timeout: Duration, keepOutput: Bool
+        timeout: Duration, keepOutput: Bool, onStandardError: (@Sendable ([UInt8]) -> Void)? = nil
     ) throws -> SubprocessResult {
         let stdinPipe = try makePipe()
         let stdoutPipe = try makePipe()
@@ -126,7 +129,7 @@ enum Subprocess {
 
         let pump = PipePump(
             pid: pid, input: input, stdin: stdinPipe.write, stdout: stdoutPipe.read, stderr: stderrPipe.read,
-            deadline: start + timeout, keepOutput: keepOutput)
+            deadline: start + timeout, keepOutput: keepOutput, onStandardError: onStandardError)
         pump.start()
 
         var status: Int32 = 0
