@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "qmp-shell",
-    platforms: [.macOS(.v13)],
     products: [
         .library(name: "QMP", targets: ["QMP"]),
         .executable(name: "qmp-shell", targets: ["qmp-shell"]),

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// A comparison the harness can run. Each benchmark owns its fixture (fake server, QEMU...): it
 /// sets it up in ``run(in:)``, measures the sides with ``BenchContext/compare(_:peer:metric:goal:ours:theirs:)``

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// What the report says about the machine, so a reader can judge the figures: the ratios only
 /// hold for one run on one machine, and other load skews them.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import Foundation
 
 /// Feeds a child's standard input and drains its standard output and error on a thread of its

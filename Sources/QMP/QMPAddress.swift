@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// Where a QMP server listens: a UNIX socket path or a TCP host and port.
 public enum QMPAddress: Sendable, Hashable, CustomStringConvertible {

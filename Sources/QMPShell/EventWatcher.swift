@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import QMP
 
 /// `--watch`: prints events as they arrive until a count, a timeout, or the end of the connection.

@@ -1,10 +1,6 @@
 import CEditLine
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// The history file: one entry per line, oldest first, as GNU readline writes it, so the file
 /// can be shared with QEMU's Python qmp-shell, which uses the same path.

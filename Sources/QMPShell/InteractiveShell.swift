@@ -93,7 +93,7 @@ public final class InteractiveShell {
     }
 
     /// Runs until Ctrl-D, `.quit` or the connection is lost for good; returns the exit status.
-    public func run() async -> Int32 {
+    public func run() async -> ExitStatus {
         editor.print(banner)
         reportHistoryProblem()
         let connectionLost = LostFlag()
@@ -119,10 +119,10 @@ public final class InteractiveShell {
             running.forgetInterrupt()
             let input = await editor.readLine(prompt: prompt)
             reportHistoryProblem()
-            if connectionLost.isSet { return 3 }
+            if connectionLost.isSet { return .connection }
             switch input {
             case .endOfInput:
-                return 0
+                return .success
             case .interrupted:
                 runner.resetTransaction()
                 recorder?.dropTransaction()
@@ -133,7 +133,7 @@ public final class InteractiveShell {
                 // not the reply came before the connection closed.
                 if link.quitRequested {
                     switch outcome {
-                    case .success, .connectionLost: return 0
+                    case .success, .connectionLost: return .success
                     default: break
                     }
                 }
@@ -143,13 +143,13 @@ public final class InteractiveShell {
                 case .failed(let message):
                     editor.print(formatter.error(message))
                 case .quit:
-                    return 0
+                    return .success
                 case .connectionLost(let message):
                     editor.print(formatter.error("qmp-shell: \(message)"))
                     // With --reconnect the supervisor brings the connection back; the prompt stays.
                     if connector.retryPolicy == nil {
                         editor.close()
-                        return 3
+                        return .connection
                     }
                 }
             }

@@ -1,10 +1,6 @@
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// What one ``LineEditor/readLine(prompt:)`` call got from the user.
 public enum LineInput: Sendable, Equatable {

@@ -1,10 +1,6 @@
 import CProcess
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import QMP
 
 /// `--launch`: starts QEMU with its QMP monitor on one end of a socket pair whose other end is

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// `--record FILE`: keeps the lines of an interactive session that succeeded, as a script that
 /// `qmp-shell -f FILE` replays. Failed lines, `.help` and `.quit` are left out; a transaction is

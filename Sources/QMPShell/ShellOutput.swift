@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import Synchronization
 
 /// Where the shell writes: results (replies, events) and diagnostics (errors, notices).

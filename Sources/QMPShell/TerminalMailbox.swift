@@ -1,11 +1,7 @@
 import CEditLine
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// The requests other threads make of the terminal thread, in call order, behind a lock; a
 /// byte on the wake-up pipe tells the thread to look.

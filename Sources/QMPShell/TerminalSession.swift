@@ -1,10 +1,6 @@
 import CEditLine
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// The terminal thread of a ``LineEditor``: libedit, the prompt, the signals and every byte
 /// written to the terminal.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import ArgumentParser
 import QMPShell
 
@@ -23,11 +19,11 @@ enum Main {
             let message = QMPShellCommand.fullMessage(for: error)
             if code == .success {
                 print(message)
-                exit(0)
+                exit(ExitStatus.success.rawValue)
             }
             StandardStreams().diagnostic(message + "\n")
-            exit(2)
+            exit(ExitStatus.usage.rawValue)
         }
-        exit(await ShellApplication(command: command).run())
+        exit(await ShellApplication(command: command).run().rawValue)
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import Logging
 import QMP
 import QMPShell
@@ -12,8 +8,7 @@ import Synchronization
 struct ShellApplication {
     let command: QMPShellCommand
 
-    /// Exit status: 0 success, 1 a line failed, 2 usage, 3 connection.
-    func run() async -> Int32 {
+        func run() async -> ExitStatus {
         let output = StandardStreams()
         let interactive = command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
             && !command.listDomains
@@ -34,10 +29,10 @@ struct ShellApplication {
         if command.listDomains, let libvirtTarget {
             do throws(QMPError) {
                 for name in try await LibvirtTarget.runningDomains(uri: libvirtTarget.uri) { output.result(name + "\n") }
-                return 0
+                return .success
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: \(error)"))
-                return 3
+                return .connection
             }
         }
 
@@ -45,13 +40,13 @@ struct ShellApplication {
         if !command.launch && libvirtTarget == nil {
             guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
                 output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
-                return 2
+                return .usage
             }
             do {
                 address = try QMPAddress(parsing: addressText)
             } catch {
                 output.diagnostic("qmp-shell: \(error)\n")
-                return 2
+                return .usage
             }
         }
 
@@ -102,7 +97,7 @@ struct ShellApplication {
             case .success(let pair): connected = pair
             case .failure(let error):
                 output.diagnostic(formatter.error("qmp-shell: \(error)"))
-                return 3
+                return .connection
             }
             if let libvirtTarget { output.diagnostic(formatter.notice(libvirtTarget.taintNotice)) }
         } else {
@@ -115,7 +110,7 @@ struct ShellApplication {
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: \(error)"))
                 await launcher?.stop(nil)
-                return 3
+                return .connection
             }
             connector = Connector(place: "a QEMU it launched", retryPolicy: nil, makeClient: makeClient) { _ throws(QMPError) in
                 throw .invalidState("a launched QEMU cannot be reconnected")
@@ -129,7 +124,7 @@ struct ShellApplication {
             ? nil
             : SchemaStore(link: link, cache: SchemaCache.standard()) { diagnostics.write(formatter.notice("qmp-shell: \($0)")) }
 
-        let status: Int32
+        let status: ExitStatus
         if command.watch {
             status = await runWatch(link: link, connector: connector, output: output, formatter: formatter)
         } else if interactive {
@@ -156,24 +151,24 @@ struct ShellApplication {
     /// `--watch`: prints events until the count or the timeout; with `--reconnect` it follows the
     /// server across restarts (the count and the timeout span them), saying so on standard error.
     private func runWatch(link: ServerLink, connector: Connector, output: StandardStreams, formatter: OutputFormatter)
-        async -> Int32
+        async -> ExitStatus
     {
         let deadline = command.timeout.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
-        let timedOut: Int32 = command.count == nil ? 0 : 1
+        let timedOut: ExitStatus = command.count == nil ? .success : .lineFailed
         var remaining = command.count
         while let client = link.client, let listener = link.listener {
             let watcher = EventWatcher(
                 listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: command.pretty, output: output)
             let (outcome, printed) = await watcher.run(count: remaining, deadline: deadline)
             switch outcome {
-            case .countReached: return 0
+            case .countReached: return .success
             case .timedOut: return timedOut
             case .connectionEnded: break
             }
             let cause = client.disconnectCause ?? .disconnected("the connection ended")
             guard connector.retryPolicy != nil else {
                 output.diagnostic(formatter.error("qmp-shell: \(cause)"))
-                return 3
+                return .connection
             }
             remaining = remaining.map { $0 - printed }
             link.detach(reason: "reconnecting")
@@ -199,16 +194,16 @@ struct ShellApplication {
                 output.diagnostic(formatter.notice(connector.reconnectedNotice(to: client)))
             case .failure(let error):
                 output.diagnostic(formatter.error(connector.gaveUpNotice(error)))
-                return 3
+                return .connection
             }
         }
-        return 3
+        return .connection
     }
 
     private func runInteractive(
         link: ServerLink, connector: Connector, configuration: ShellConfiguration, formatter: OutputFormatter,
         diagnostics: DiagnosticSink, schema: SchemaStore?
-    ) async -> Int32 {
+    ) async -> ExitStatus {
         let completer = Completer(hmp: configuration.hmp)
         if let schema { completer.setArgumentCompleter(SchemaCompleter(store: schema)) }
         let running = RunningLine()
@@ -220,7 +215,7 @@ struct ShellApplication {
                 onInterrupt: { running.interrupt() })
         } catch {
             StandardStreams().diagnostic("qmp-shell: \(error)\n")
-            return 3
+            return .connection
         }
         let output = EditorOutput(editor: editor)
         diagnostics.redirect(to: output)
@@ -283,7 +278,7 @@ struct ShellApplication {
     }
 
     /// -c lines, then -f (or standard input). Stops at the first failure unless --keep-going.
-    private func runNonInteractive(_ runner: CommandRunner, output: StandardStreams) async -> Int32 {
+    private func runNonInteractive(_ runner: CommandRunner, output: StandardStreams) async -> ExitStatus {
         var failures = 0
         var sources: [(String, any LineSource, file: String?)] = []
         if !command.commands.isEmpty { sources.append(("-c", ArrayLineSource(command.commands), nil)) }
@@ -295,7 +290,7 @@ struct ShellApplication {
                     sources.append((script, try FileLineSource(path: script), script))
                 } catch {
                     output.diagnostic(runner.formatter.error("qmp-shell: \(error)"))
-                    return 1
+                    return .lineFailed
                 }
             }
         }
@@ -308,15 +303,15 @@ struct ShellApplication {
             case .completed(let failed):
                 failures += failed
             case .stopped:
-                return 1
+                return .lineFailed
             case .quit:
-                return failures > 0 ? 1 : 0
+                return failures > 0 ? .lineFailed : .success
             case .connectionLost(let message):
                 runner.printer.printDiagnostic(runner.formatter.error("qmp-shell: \(message)"))
-                return 3
+                return .connection
             }
         }
-        return failures > 0 ? 1 : 0
+        return failures > 0 ? .lineFailed : .success
     }
 }
 

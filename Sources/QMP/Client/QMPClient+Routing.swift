@@ -301,8 +301,4 @@ extension QMPClient: MessageSink {
     }
 }
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import Synchronization
 
 /// A UNIX socket path we listen on, so that a QEMU started with `-qmp unix:PATH` connects to us

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// Thin wrappers over the socket calls NIO does not offer for our needs: a UNIX connection whose
 /// descriptor we keep (to pass file descriptors with SCM_RIGHTS), and accepting a single

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// File names for Tab, like a shell: the entries of the directory named so far that start with
 /// the rest, directories with a `/`, files with a space. Hidden entries only when the name typed

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 import QMP
 
 /// Schemas kept on disk, one file per QEMU build, so that the next start does not fetch the
