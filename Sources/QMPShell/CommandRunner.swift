@@ -372,7 +372,7 @@ public final class CommandRunner: @unchecked Sendable {
         if descriptor < 0 && (errno == EACCES || errno == EROFS || errno == EISDIR) {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
         }
-        guard descriptor >= 0 else { return .failed("\(name): cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { return .failed("\(name): cannot open \(path): \(errnoText())") }
         // QEMU holds its own copy once it has received it.
         defer { close(descriptor) }
         return await send(message, passing: [descriptor])

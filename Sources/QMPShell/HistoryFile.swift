@@ -63,34 +63,11 @@ struct HistoryFile {
         }
         let text = merged.suffix(limit).map { $0 + "\n" }.joined()
 
-        let target = resolvedPath()
-        let temporary = "\(target).\(getpid()).tmp"
-        _ = unlink(temporary)  // left over by a crashed process that had the same id
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR)
-        guard fd >= 0 else { return problem("write") }
-        var remaining = Array(text.utf8)[...]
-        var failure: String?
-        while !remaining.isEmpty {
-            let count = remaining.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                remaining = remaining.dropFirst(count)
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                failure = problem("write")
-                break
-            }
+        if let failure = FileIO.replace(resolvedPath(), with: Array(text.utf8)) {
+            errno = failure
+            return problem("write")
         }
-        if close(fd) != 0 && failure == nil {
-            failure = problem("write")
-        }
-        if failure == nil && rename(temporary, target) != 0 {
-            failure = problem("write")
-        }
-        if failure != nil {
-            _ = unlink(temporary)
-        }
-        return failure
+        return nil
     }
 
     private struct Failure: Error {
@@ -107,18 +84,7 @@ struct HistoryFile {
         defer { _ = close(fd) }
         if narrowing { _ = fchmod(fd, S_IRUSR | S_IWUSR) }
 
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                bytes += chunk[..<count]
-            } else if count == 0 {
-                break
-            } else if errno != EINTR {
-                return .failure(Failure(message: problem("read")))
-            }
-        }
+        guard let bytes = FileIO.readAll(fd) else { return .failure(Failure(message: problem("read"))) }
 
         let cookie = Array("_HiStOrY_V2_\n".utf8)
         if bytes.starts(with: cookie) {
@@ -160,7 +126,7 @@ struct HistoryFile {
     }
 
     private func problem(_ verb: String) -> String {
-        "could not \(verb) history file \(path): \(String(cString: strerror(errno)))"
+        "could not \(verb) history file \(path): \(errnoText())"
     }
 
     /// GNU readline's `#` followed by seconds since the epoch, written when HISTTIMEFORMAT is set.

@@ -99,7 +99,7 @@ public final class LineEditor: Sendable {
             let session = Unmanaged<TerminalSession>.fromOpaque(context).takeRetainedValue()
             session.tearDown()
             throw LineEditorError(
-                description: "could not start the terminal thread: \(String(cString: strerror(result)))")
+                description: "could not start the terminal thread: \(errnoText(result))")
         }
         self.mailbox = mailbox
         self.thread = Mutex(handle)

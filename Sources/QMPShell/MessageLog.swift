@@ -46,12 +46,10 @@ public final class MessageLog: Sendable {
         }
         line.append(contentsOf: "}\n".utf8)
         let ok = lock.withLock { _ in
-            line.withUnsafeBytes { bytes in
-                Glibc.write(descriptor, bytes.baseAddress!, bytes.count) == bytes.count
-            }
+            line.withUnsafeBytes { FileIO.writeAll(descriptor, $0) }
         }
         if !ok && !failed.exchange(true, ordering: .relaxed) {
-            onFailure("cannot write log file \(path): \(String(cString: strerror(errno))); logging stopped")
+            onFailure("cannot write log file \(path): \(errnoText()); logging stopped")
         }
     }
 

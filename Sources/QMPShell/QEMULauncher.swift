@@ -25,11 +25,11 @@ public final class QEMULauncher {
     public init() throws(ShellError) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw ShellError("cannot make a socket pair: \(String(cString: strerror(errno)))")
+            throw ShellError("cannot make a socket pair: \(errnoText())")
         }
         let errorFile = qmpshell_anonymous_file("qemu-stderr")
         guard errorFile >= 0 else {
-            let message = String(cString: strerror(errno))
+            let message = errnoText()
             close(pair[0])
             close(pair[1])
             throw ShellError("cannot make a file for QEMU's errors: \(message)")
@@ -52,7 +52,7 @@ public final class QEMULauncher {
     public func start(_ command: [String]) throws(ShellError) {
         guard let program = command.first else { throw ShellError("--launch needs a QEMU command line after --") }
         guard let path = Self.executablePath(program) else {
-            throw ShellError("cannot start \(program): \(String(cString: strerror(ENOENT)))")
+            throw ShellError("cannot start \(program): \(errnoText(ENOENT))")
         }
         let arguments = command + ["-chardev", "socket,id=qmp-shell,fd=3", "-mon", "chardev=qmp-shell,mode=control"]
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -63,7 +63,7 @@ public final class QEMULauncher {
             qmpshell_bound_child_start(child, path, argv.baseAddress, environ, null, null, errorFile, qemuSocket)
         }
         guard result == 0 else {
-            throw ShellError("cannot start \(program): \(String(cString: strerror(result)))")
+            throw ShellError("cannot start \(program): \(errnoText(result))")
         }
         started = true
         pid = child.pointee.pid

@@ -48,6 +48,6 @@ public final class ScriptRecorder {
 
     private func write(_ text: String) {
         var text = text
-        text.withUTF8 { bytes in _ = Glibc.write(descriptor, bytes.baseAddress!, bytes.count) }
+        text.withUTF8 { _ = FileIO.writeAll(descriptor, UnsafeRawBufferPointer($0)) }
     }
 }

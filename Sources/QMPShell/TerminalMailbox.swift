@@ -46,7 +46,7 @@ final class TerminalMailbox: Sendable {
     init() throws {
         var fds: [Int32] = [-1, -1]
         guard qmpshell_pipe(&fds) == 0 else {
-            throw LineEditorError(description: "could not create a pipe: \(String(cString: strerror(errno)))")
+            throw LineEditorError(description: "could not create a pipe: \(errnoText())")
         }
         wakeReadFD = fds[0]
         wakeWriteFD = fds[1]

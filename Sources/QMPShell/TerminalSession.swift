@@ -73,7 +73,7 @@ final class TerminalSession {
 
         var fds: [Int32] = [-1, -1]
         guard qmpshell_pipe(&fds) == 0 else {
-            throw LineEditorError(description: "could not create a pipe: \(String(cString: strerror(errno)))")
+            throw LineEditorError(description: "could not create a pipe: \(errnoText())")
         }
         guard qmpshell_install_signal_handlers(fds[1]) == 0 else {
             let code = errno
@@ -82,7 +82,7 @@ final class TerminalSession {
             throw LineEditorError(
                 description: code == EBUSY
                     ? "another line editor is already open in this process"
-                    : "could not catch signals: \(String(cString: strerror(code)))")
+                    : "could not catch signals: \(errnoText(code))")
         }
         _ = qmpshell_save_terminal_mode()
         guard let editLine = qmpshell_el_init("qmp-shell"),

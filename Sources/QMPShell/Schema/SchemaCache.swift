@@ -97,17 +97,7 @@ public struct SchemaCache: Sendable {
         var bytes: [UInt8] = []
         stored.write(to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
-        let final = path(for: key)
-        let temporary = final + ".\(getpid()).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return false }
-        let written = bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
-        close(descriptor)
-        guard written, rename(temporary, final) == 0 else {
-            unlink(temporary)
-            return false
-        }
-        return true
+        return FileIO.replace(path(for: key), with: bytes) == nil
     }
 
     /// The event names in every schema of the cache, sorted and without repeats: what `--event`
@@ -160,33 +150,7 @@ public struct SchemaCache: Sendable {
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG, isPrivate(status) else {
             return nil
         }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 {
-                bytes += chunk[..<count]
-            } else if count == 0 {
-                return bytes
-            } else if errno != EINTR {
-                return nil
-            }
-        }
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let count = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if count > 0 {
-                offset += count
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                return false
-            }
-        }
-        return true
+        return FileIO.readAll(descriptor)
     }
 
     /// `mkdir -p` with mode 0700 for what it creates.

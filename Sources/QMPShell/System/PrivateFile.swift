@@ -40,7 +40,7 @@ enum PrivateFile {
             descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         }
         guard descriptor >= 0 else {
-            throw ShellError("cannot open \(what) \(path): \(String(cString: strerror(errno)))")
+            throw ShellError("cannot open \(what) \(path): \(errnoText())")
         }
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return (descriptor, nil) }
