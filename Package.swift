@@ -22,6 +22,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The line syntax: `cmd key=value` tokens, values, Python literals, raw JSON, directives,
+        // transactions. Pure: it depends on the JSON types only (and is fuzzed on its own).
+        .target(name: "QMPLineSyntax", dependencies: ["QMP"]),
         // libedit, wrapped in small inline C functions Swift can call.
         .systemLibrary(
             name: "CEditLine",
@@ -47,6 +50,7 @@ let package = Package(
             name: "QMPShell",
             dependencies: [
                 "QMP",
+                "QMPLineSyntax",
                 "QMPLibvirt",
                 "CEditLine",
                 "CProcess",
@@ -97,7 +101,7 @@ let package = Package(
             ]
         ),
         // The schema tests fetch the installed QEMU's schema, hence the test support.
-        .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPShell", "QMPTestSupport"]),
+        .testTarget(name: "QMPShellTests", dependencies: ["QMP", "QMPLineSyntax", "QMPShell", "QMPTestSupport"]),
         // The libvirt layer against the private libvirtd `make test` starts.
         .testTarget(name: "QMPLibvirtTests", dependencies: ["QMP", "QMPLibvirt", "QMPTestSupport"]),
         // Runs the built `qmp-shell` as a user would: -c, -f, pipes, and a real pseudo-terminal.

@@ -4,7 +4,8 @@
 # Exits non-zero on any crash; crashing inputs are kept in .build-fuzz/artifacts/.
 #
 #   json-parser      Sources/QMP/JSON + Fuzz/JSONParserFuzz.swift, compiled as one module
-#   line-parser      the shell's line parser + Fuzz/LineParserFuzz.swift, against the JSON sources as module QMP
+#   line-parser      the line-syntax module (Sources/QMPLineSyntax) + Fuzz/LineParserFuzz.swift, against the JSON
+#                    sources as module QMP
 #   message-routing  the QMP module built by SwiftPM with -DQMP_FUZZING (Sources/QMP/Fuzzing/), NIO included
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ echo "== building line-parser"
 quiet swiftc "${flags[@]}" -emit-library -static -emit-module -module-name QMP Sources/QMP/JSON/*.swift \
   -emit-module-path "$out/QMP.swiftmodule" -o "$out/libQMP.a"
 quiet swiftc "${flags[@]}" -module-name LineParserFuzz -I "$out" -L "$out" -lQMP \
-  Sources/QMPShell/{ArgumentTokenizer,LineParser,LineParseError,PythonLiteral,ValueSyntax}.swift \
+  Sources/QMPLineSyntax/*.swift \
   Fuzz/LineParserFuzz.swift -o "$out/line-parser"
 
 echo "== building message-routing"

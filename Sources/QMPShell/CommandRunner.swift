@@ -1,5 +1,6 @@
 import Glibc
 import QMP
+import QMPLineSyntax
 
 /// How running a line ended.
 public enum LineOutcome: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Synchronization
+import QMPLineSyntax
 
 /// Completes what the user types on Tab: command names (from `query-commands`, or HMP's `help`),
 /// directive names, the actions of a transaction, and file names for `.source`, `.add-fd` and

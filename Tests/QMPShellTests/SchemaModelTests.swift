@@ -1,6 +1,7 @@
 import QMP
 import Testing
 
+@testable import QMPLineSyntax
 @testable import QMPShell
 
 /// The schema model, read from the installed QEMU's `query-qmp-schema`.

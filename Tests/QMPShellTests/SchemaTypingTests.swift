@@ -1,6 +1,7 @@
 import QMP
 import Testing
 
+@testable import QMPLineSyntax
 @testable import QMPShell
 
 /// What the runner does with a line when the schema is known: types it by the schema, then

@@ -1,6 +1,7 @@
 import QMP
 import Testing
 
+@testable import QMPLineSyntax
 @testable import QMPShell
 
 /// Renders parser output so that expectations read as the JSON that would go on the wire:

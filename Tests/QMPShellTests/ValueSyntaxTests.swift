@@ -1,6 +1,7 @@
 import QMP
 import Testing
 
+@testable import QMPLineSyntax
 @testable import QMPShell
 
 @Suite(.timeLimit(.minutes(1))) struct PythonLiteralTests {

@@ -1,3 +1,5 @@
+import QMPLineSyntax
+
 /// Completes arguments from the schema: argument names not given yet (`key=`), nested members
 /// (`file.driver=`), enum values, `true`/`false`, union members picked by the tag's value typed on
 /// the line, device types and properties for `device_add`, file names where a file is expected,

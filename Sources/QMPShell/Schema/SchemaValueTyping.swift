@@ -1,4 +1,5 @@
 import QMP
+import QMPLineSyntax
 
 /// Types `key=value` arguments by the schema: the declared type of the key decides what is sent.
 ///

@@ -54,21 +54,24 @@ public struct BareWord: Sendable, Hashable {
 /// starting with `{` or `[` runs to the matching bracket, spaces included; brackets inside its
 /// strings do not count. An unquoted `#` at the start of a token begins a comment that runs to the
 /// end of the line.
-enum ArgumentTokenizer {
-    struct Token: Sendable, Hashable {
-        enum Kind: Sendable, Hashable {
+public enum ArgumentTokenizer {
+    /// One word or `key=value` of a line, where it starts, and how it was typed.
+    public struct Token: Sendable, Hashable {
+        /// A bare word (a command name, a transaction action) or an argument.
+        public enum Kind: Sendable, Hashable {
             case word(BareWord)
             case argument(ArgumentToken)
         }
 
-        var kind: Kind
+        public var kind: Kind
         /// The token exactly as typed, quotes included, for error messages.
-        var raw: String
-        var column: Int
+        public var raw: String
+        /// The column (from 1) of its first character.
+        public var column: Int
     }
 
     /// The tokens of `text`, whose first character is at column `firstColumn` of the line.
-    static func tokenize(_ text: some StringProtocol, firstColumn: Int = 1) throws(LineParseError) -> [Token] {
+    public static func tokenize(_ text: some StringProtocol, firstColumn: Int = 1) throws(LineParseError) -> [Token] {
         var scanner = Scanner(characters: Array(text), firstColumn: firstColumn)
         var tokens: [Token] = []
         while let token = try scanner.nextToken() {
