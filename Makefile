@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 # Release builds for `make install` live apart from the debug build the tests use.
 RELEASE_SCRATCH := .build-release
 
-.PHONY: all deps build test run bench fuzz docs install format clean
+.PHONY: all deps build test run bench fuzz docs install format lint clean
 
 all: build
 
@@ -87,6 +87,10 @@ install: deps
 
 format:
 	swift-format format --in-place --recursive Sources Tests Benchmarks
+
+# The same rules, checked: CI fails on a finding (`make format` fixes most).
+lint:
+	swift-format lint --strict --recursive Sources Tests Benchmarks
 
 clean:
 	rm -rf .build .bench .build-fuzz $(RELEASE_SCRATCH)

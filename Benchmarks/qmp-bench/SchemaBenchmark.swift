@@ -53,17 +53,21 @@ struct SchemaBenchmark: Benchmark {
         guard cache.save(introspection, for: key) else { throw BenchError("could not write the cache file") }
 
         let completer = try await Self.completer(schema: schema, client: client)
-        let figures: [Metric] = [.seconds, .seconds, .seconds, .seconds] + Self.kinds.flatMap { _ in [Metric.seconds, .seconds] }
+        let figures: [Metric] =
+            [.seconds, .seconds, .seconds, .seconds] + Self.kinds.flatMap { _ in [Metric.seconds, .seconds] }
         let samples = try await context.alternate(["ours"], figures: figures, warmup: 1) { _ in
             try await Self.measureOnce(reply: reply, cache: cache, key: key, client: client, completer: completer)
         }[0]
 
         let size = "\(Format.grouped(Double(reply.utf8.count))) bytes, \(introspection.arrayValue?.count ?? 0) entries"
         var rows = [
-            Comparison(name: "schema: parse + build the model", peer: "-", metric: .seconds, goal: nil, ours: samples[0]),
-            Comparison(name: "schema: the model alone (JSON parsed)", peer: "-", metric: .seconds, goal: nil, ours: samples[2]),
+            Comparison(
+                name: "schema: parse + build the model", peer: "-", metric: .seconds, goal: nil, ours: samples[0]),
+            Comparison(
+                name: "schema: the model alone (JSON parsed)", peer: "-", metric: .seconds, goal: nil, ours: samples[2]),
             Comparison(name: "schema: from the cache file", peer: "-", metric: .seconds, goal: nil, ours: samples[1]),
-            Comparison(name: "schema: query-qmp-schema + build", peer: "-", metric: .seconds, goal: nil, ours: samples[3]),
+            Comparison(
+                name: "schema: query-qmp-schema + build", peer: "-", metric: .seconds, goal: nil, ours: samples[3]),
         ]
         rows[0].notes.append("QEMU \(client.greeting?.version ?? "?")'s reply: \(size); median of 20 builds per run")
         rows[3].notes.append("the round trip to QEMU included, as a start without a cache pays it")
@@ -77,7 +81,8 @@ struct SchemaBenchmark: Benchmark {
         rows[4].notes.insert(
             "\(Format.grouped(Double(Self.tabsPerKind))) Tabs per kind and run; goal p99 under "
                 + "\(Metric.seconds.format(Self.tabGoal)) for every kind (median of the runs): "
-                + "\(worst < Self.tabGoal ? "met" : "NOT met"), the slowest kind \(Metric.seconds.format(worst))", at: 0)
+                + "\(worst < Self.tabGoal ? "met" : "NOT met"), the slowest kind \(Metric.seconds.format(worst))", at: 0
+        )
         return rows
     }
 

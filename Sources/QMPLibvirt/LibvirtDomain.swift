@@ -108,7 +108,8 @@ public final class LibvirtDomain: @unchecked Sendable {
             guard id >= 0 else {
                 box.release()
                 return .failure(
-                    .couldNotConnect("could not watch '\(self.name)' for its end: \(Libvirt.lastError(connection.api))"))
+                    .couldNotConnect("could not watch '\(self.name)' for its end: \(Libvirt.lastError(connection.api))")
+                )
             }
             return .success(id)
         }

@@ -61,7 +61,8 @@ public final class LibvirtTransport: QMPTransport {
             let reply = try await domain.monitorCommand(#"{"execute": "query-version"}"#)
             guard case .object(let answer) = try? JSONParser.parse(Array(reply.utf8)), let version = answer["return"]
             else {
-                throw QMPError.couldNotConnect("domain '\(domain.name)' did not tell its QEMU version: \(reply.prefix(200))")
+                throw QMPError.couldNotConnect(
+                    "domain '\(domain.name)' did not tell its QEMU version: \(reply.prefix(200))")
             }
             transport.deliver(["QMP": ["version": version, "capabilities": []]])
         } catch {
@@ -98,7 +99,9 @@ public final class LibvirtTransport: QMPTransport {
                 switch result {
                 case .success(let text):
                     guard case .object(let answer) = try? JSONParser.parse(Array(text.utf8)) else {
-                        end(because: .protocolViolation("libvirt passed on a reply that is not a JSON object: \(text.prefix(120))"))
+                        end(
+                            because: .protocolViolation(
+                                "libvirt passed on a reply that is not a JSON object: \(text.prefix(120))"))
                         return
                     }
                     reply(answer, id: id)
@@ -109,7 +112,8 @@ public final class LibvirtTransport: QMPTransport {
                     end(because: .disconnected("domain '\(domain.name)' quit"))
                 case .failure(let error):
                     // libvirt refused the call itself: that command fails, the session goes on.
-                    reply(["error": ["class": "GenericError", "desc": .string("libvirt: \(error.description)")]], id: id)
+                    reply(
+                        ["error": ["class": "GenericError", "desc": .string("libvirt: \(error.description)")]], id: id)
                 }
             }
         }
@@ -151,7 +155,10 @@ public final class LibvirtTransport: QMPTransport {
     private func deliver(_ event: LibvirtMonitorEvent) {
         var message: JSONObject = [
             "event": .string(event.name),
-            "timestamp": ["seconds": .number(JSONNumber(event.seconds)), "microseconds": .number(JSONNumber(Int64(event.microseconds)))],
+            "timestamp": [
+                "seconds": .number(JSONNumber(event.seconds)),
+                "microseconds": .number(JSONNumber(Int64(event.microseconds))),
+            ],
         ]
         if let details = event.details, let data = try? JSONParser.parse(Array(details.utf8)) {
             message["data"] = data

@@ -365,7 +365,8 @@ public final class CommandRunner: @unchecked Sendable {
         default:
             return .failed("usage: \(directive.usage)")
         }
-        let message: JSONObject = arguments.isEmpty
+        let message: JSONObject =
+            arguments.isEmpty
             ? ["execute": .string(command)] : ["execute": .string(command), "arguments": .object(arguments)]
         // A dry run prints the message; nothing is opened.
         guard link.hasServer else { return await send(message) }
@@ -421,7 +422,8 @@ public final class CommandRunner: @unchecked Sendable {
             return .success
         } catch .timedOut {
             if Task.isCancelled { return .failed(".wait: interrupted") }
-            let filter = conditions.isEmpty ? "" : " with " + conditions.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let filter =
+                conditions.isEmpty ? "" : " with " + conditions.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             return .failed(".wait: no \(name)\(filter) within \(timeout.secondsText)")
         } catch {
             return Self.outcome(of: error)
@@ -493,7 +495,9 @@ public final class CommandRunner: @unchecked Sendable {
     private func source(_ path: String) async -> LineOutcome {
         let canonical = Self.canonicalPath(path)
         if sourceStack.contains(canonical) {
-            return .failed(".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))")
+            return .failed(
+                ".source: \(path) is already being run (a cycle: \((sourceStack + [canonical]).joined(separator: " → ")))"
+            )
         }
         var lines: FileLineSource
         do {

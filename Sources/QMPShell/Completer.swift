@@ -90,7 +90,8 @@ public final class Completer: Sendable {
         return completion(of: word, after: earlierWords, lineBeforeCursor: lineBeforeCursor)
     }
 
-    private func completion(of word: String, after earlierWords: [String], lineBeforeCursor: String) -> CompletionResult {
+    private func completion(of word: String, after earlierWords: [String], lineBeforeCursor: String) -> CompletionResult
+    {
         let known = names.withLock { $0 }
         func matching(_ options: [String], suffix: String = " ") -> CompletionResult {
             CompletionResult(

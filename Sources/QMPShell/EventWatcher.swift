@@ -51,7 +51,8 @@ public struct EventWatcher {
             if let count { events = Array(events.prefix(count - printed)) }
             let dropped = listener.takeDroppedCount()
             if dropped > 0 {
-                output.diagnostic("qmp-shell: \(dropped) events were dropped: they arrived faster than they could be written\n")
+                output.diagnostic(
+                    "qmp-shell: \(dropped) events were dropped: they arrived faster than they could be written\n")
             }
             if !events.isEmpty {
                 var bytes: [UInt8] = []
@@ -104,6 +105,7 @@ public struct EventWatcher {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(milliseconds, 3))"
+        return
+            "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(milliseconds, 3))"
     }
 }

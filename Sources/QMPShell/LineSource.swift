@@ -95,7 +95,8 @@ public final class FileLineSource: LineSource {
         }
     }
 
-    private static let tooLong = ShellError("line longer than 4 MiB (the most a script line may be); the script stops here")
+    private static let tooLong = ShellError(
+        "line longer than 4 MiB (the most a script line may be); the script stops here")
 
     /// Reading stops for good: the same error again on every call.
     private func fail(_ error: ShellError) throws(ShellError) -> String? {

@@ -19,7 +19,10 @@ public struct ShellLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let details = metadata.merging(event.metadata ?? [:]) { $1 }
-        let suffix = details.isEmpty ? "" : " (" + details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + ")"
+        let suffix =
+            details.isEmpty
+            ? ""
+            : " (" + details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ") + ")"
         // The message and its details can hold the server's text: one line, nothing for the terminal.
         emit("qmp-shell: \(event.level): \(event.message)\(suffix)".escapingControlCharacters + "\n")
     }

@@ -27,7 +27,9 @@ struct QMPShellCommand: ParsableCommand {
     @Argument(help: "UNIX socket path or HOST:PORT of the QMP server (default: $QMP_SOCKET).")
     var address: String?
 
-    @Flag(name: [.customShort("H"), .long], help: "HMP mode: send lines through human-monitor-command; 'cpu N' picks the CPU.")
+    @Flag(
+        name: [.customShort("H"), .long],
+        help: "HMP mode: send lines through human-monitor-command; 'cpu N' picks the CPU.")
     var hmp = false
 
     @Flag(name: .shortAndLong, help: "Echo each QMP message sent.")
@@ -36,16 +38,22 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Indent JSON output.")
     var pretty = false
 
-    @Option(name: [.customShort("l"), .long], help: ArgumentHelp("Append every message sent and received to FILE as JSON lines.", valueName: "FILE"))
+    @Option(
+        name: [.customShort("l"), .long],
+        help: ArgumentHelp("Append every message sent and received to FILE as JSON lines.", valueName: "FILE"))
     var logfile: String?
 
     @Flag(name: [.customShort("N"), .long], help: "Skip capabilities negotiation (send qmp_capabilities yourself).")
     var skipNegotiation = false
 
-    @Option(name: [.customShort("c"), .customLong("command")], help: ArgumentHelp("Run LINE, then exit (repeatable).", valueName: "LINE"))
+    @Option(
+        name: [.customShort("c"), .customLong("command")],
+        help: ArgumentHelp("Run LINE, then exit (repeatable).", valueName: "LINE"))
     var commands: [String] = []
 
-    @Option(name: [.customShort("f"), .customLong("script")], help: ArgumentHelp("Replay FILE ('-' for standard input), then exit.", valueName: "FILE"))
+    @Option(
+        name: [.customShort("f"), .customLong("script")],
+        help: ArgumentHelp("Replay FILE ('-' for standard input), then exit.", valueName: "FILE"))
     var script: String?
 
     @Flag(help: "With -c/-f: go on after a failed line (exit 1 at the end if any failed).")
@@ -77,7 +85,9 @@ struct QMPShellCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --watch: exit 0 after N events.", valueName: "N"))
     var count: Int?
 
-    @Option(help: ArgumentHelp("With --watch: stop after SECONDS (exit 1 if --count was not reached).", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: stop after SECONDS (exit 1 if --count was not reached).", valueName: "SECONDS"))
     var timeout: Double?
 
     @Option(
@@ -94,7 +104,9 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
     var launch = false
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("With --launch: the QEMU command line, after --.", valueName: "QEMU-COMMAND"))
+    @Argument(
+        parsing: .postTerminator,
+        help: ArgumentHelp("With --launch: the QEMU command line, after --.", valueName: "QEMU-COMMAND"))
     var qemuCommand: [String] = []
 
     @Flag(help: "Keep trying when the server is not there yet or goes away, saying so inline.")
@@ -113,7 +125,8 @@ struct QMPShellCommand: ParsableCommand {
     var noHistory = false
 
     @Option(
-        help: ArgumentHelp("Talk to DOMAIN (a name, UUID or id) through libvirt instead of ADDRESS.", valueName: "DOMAIN"),
+        help: ArgumentHelp(
+            "Talk to DOMAIN (a name, UUID or id) through libvirt instead of ADDRESS.", valueName: "DOMAIN"),
         completion: .custom { words, _, _ in DomainCompletion.runningDomains(words: words) })
     var domain: String?
 
@@ -157,7 +170,8 @@ struct QMPShellCommand: ParsableCommand {
             throw ValidationError("--watch cannot be combined with -c, -f or --dry-run")
         }
         if launch && qemuCommand.isEmpty {
-            throw ValidationError("--launch needs a QEMU command line after --, e.g. --launch -- qemu-system-x86_64 -M none")
+            throw ValidationError(
+                "--launch needs a QEMU command line after --, e.g. --launch -- qemu-system-x86_64 -M none")
         }
         if launch && address != nil {
             throw ValidationError("--launch makes its own socket: give no ADDRESS")
@@ -168,7 +182,9 @@ struct QMPShellCommand: ParsableCommand {
         if reconnect && launch {
             throw ValidationError("--reconnect does not apply to --launch: the shell owns that QEMU")
         }
-        if !(retryDelay > 0) || retryDelay > 3600 { throw ValidationError("--retry-delay must be between 0 and 3600 seconds") }
+        if !(retryDelay > 0) || retryDelay > 3600 {
+            throw ValidationError("--retry-delay must be between 0 and 3600 seconds")
+        }
         if let retries, retries < 0 { throw ValidationError("--retries must not be negative") }
         if launch && guestAgent {
             throw ValidationError("--launch starts QEMU, not a guest agent: drop -g")

@@ -8,9 +8,10 @@ import Synchronization
 struct ShellApplication {
     let command: QMPShellCommand
 
-        func run() async -> ExitStatus {
+    func run() async -> ExitStatus {
         let output = StandardStreams()
-        let interactive = command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
+        let interactive =
+            command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
             && !command.listDomains
         let configuration = makeConfiguration(interactive: interactive)
         let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
@@ -28,7 +29,9 @@ struct ShellApplication {
         }
         if command.listDomains, let libvirtTarget {
             do throws(QMPError) {
-                for name in try await LibvirtTarget.runningDomains(uri: libvirtTarget.uri) { output.result(name + "\n") }
+                for name in try await LibvirtTarget.runningDomains(uri: libvirtTarget.uri) {
+                    output.result(name + "\n")
+                }
                 return .success
             } catch {
                 output.diagnostic(formatter.error("qmp-shell: \(error)"))
@@ -39,7 +42,8 @@ struct ShellApplication {
         var address: QMPAddress?
         if !command.launch && libvirtTarget == nil {
             guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {
-                output.diagnostic("qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
+                output.diagnostic(
+                    "qmp-shell: no address: give a socket path or HOST:PORT, or set QMP_SOCKET (see --help)\n")
                 return .usage
             }
             do {
@@ -62,7 +66,9 @@ struct ShellApplication {
         var clientConfiguration = QMPClient.Configuration()
         clientConfiguration.mode = command.guestAgent ? .guestAgent : .qmp
         clientConfiguration.negotiate = !command.skipNegotiation
-        clientConfiguration.logger = Logger(label: "qmp") { _ in ShellLogHandler(level: .warning) { diagnostics.write($0) } }
+        clientConfiguration.logger = Logger(label: "qmp") { _ in
+            ShellLogHandler(level: .warning) { diagnostics.write($0) }
+        }
         if let log { clientConfiguration.messageObserver = { log.record($0, $1) } }
         // --watch must print every event (--count counts them), so a full queue holds the server
         // back instead of dropping, and it can be small: it only has to cover one batch of
@@ -81,15 +87,20 @@ struct ShellApplication {
         let connected: (QMPClient, EventListener)
         var launcher: QEMULauncher?
         let connector: Connector
-        let retries = command.reconnect ? Connector.RetryPolicy(delay: .milliseconds(Int(command.retryDelay * 1000)), retries: command.retries) : nil
+        let retries =
+            command.reconnect
+            ? Connector.RetryPolicy(delay: .milliseconds(Int(command.retryDelay * 1000)), retries: command.retries)
+            : nil
         if address != nil || libvirtTarget != nil {
             if let libvirtTarget {
-                connector = Connector(place: libvirtTarget.place, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
+                connector = Connector(place: libvirtTarget.place, retryPolicy: retries, makeClient: makeClient) {
+                    client throws(QMPError) in
                     try await libvirtTarget.connect(client)
                 }
             } else {
                 let address = address!
-                connector = Connector(place: address.description, retryPolicy: retries, makeClient: makeClient) { client throws(QMPError) in
+                connector = Connector(place: address.description, retryPolicy: retries, makeClient: makeClient) {
+                    client throws(QMPError) in
                     try await client.connect(to: address)
                 }
             }
@@ -112,7 +123,8 @@ struct ShellApplication {
                 await launcher?.stop(nil)
                 return .connection
             }
-            connector = Connector(place: "a QEMU it launched", retryPolicy: nil, makeClient: makeClient) { _ throws(QMPError) in
+            connector = Connector(place: "a QEMU it launched", retryPolicy: nil, makeClient: makeClient) {
+                _ throws(QMPError) in
                 throw .invalidState("a launched QEMU cannot be reconnected")
             }
         }
@@ -122,7 +134,9 @@ struct ShellApplication {
         let schema =
             configuration.hmp || command.guestAgent
             ? nil
-            : SchemaStore(link: link, cache: SchemaCache.standard()) { diagnostics.write(formatter.notice("qmp-shell: \($0)")) }
+            : SchemaStore(link: link, cache: SchemaCache.standard()) {
+                diagnostics.write(formatter.notice("qmp-shell: \($0)"))
+            }
 
         let status: ExitStatus
         if command.watch {
@@ -235,7 +249,9 @@ struct ShellApplication {
             do {
                 recorder = try ScriptRecorder(
                     path: path,
-                    header: "recorded by qmp-shell from QEMU \(link.client?.greeting?.version ?? "?") at \(connector.place)")
+                    header:
+                        "recorded by qmp-shell from QEMU \(link.client?.greeting?.version ?? "?") at \(connector.place)"
+                )
                 if let warning = recorder?.warning {
                     output.diagnostic(formatter.error("qmp-shell: warning: \(warning)"))
                 }
@@ -261,7 +277,8 @@ struct ShellApplication {
         configuration.schemaChecks = !command.noSchemaCheck
         configuration.commandTimeout = command.commandTimeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         configuration.eventNames = Set(command.events)
-        let colorTerminal = isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
+        let colorTerminal =
+            isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"
         switch command.color {
         case .always: configuration.color = true
@@ -269,7 +286,8 @@ struct ShellApplication {
         case .auto: configuration.color = colorTerminal
         }
         if let domain = command.domain {
-            configuration.quitNotice = LibvirtTarget(domain: domain, uri: command.connectURI) { environmentValue($0) }.quitNotice
+            configuration.quitNotice =
+                LibvirtTarget(domain: domain, uri: command.connectURI) { environmentValue($0) }.quitNotice
         }
         if !command.noHistory {
             configuration.historyFile = command.history ?? environmentValue("HOME").map { $0 + "/.qmp-shell_history" }

@@ -11,7 +11,9 @@ struct FloodWhileTypingTests {
     @Test func thePromptStaysResponsiveAndMemoryBoundedUnderAnEndlessFlood() throws {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
-            let event = #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"# + "\r\n"
+            let event =
+                #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"#
+                + "\r\n"
             let chunk = String(repeating: event, count: 1000)
             // A thousand events per write until the shell goes away: the flood never pauses on its
             // own, so the shell must leave while it goes on.

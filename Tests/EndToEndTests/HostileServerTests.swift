@@ -31,120 +31,180 @@ struct HostileServerTests {
     }
 
     static let faults: [Fault] = [
-        Fault(name: "silence", script: { $0.waitForClose(timeout: .seconds(30)) },
-              status: 3, message: "handshake failed: the server sent no greeting within 5 s"),
-        Fault(name: "garbage greeting", script: { $0.send("hello there\r\n"); $0.waitForClose() },
-              status: 3, message: "handshake failed: the server sent invalid JSON"),
-        Fault(name: "non-object greeting", script: { $0.send("[1, 2, 3]\r\n"); $0.waitForClose() },
-              status: 3, message: "where a JSON object was expected"),
-        Fault(name: "wrongly shaped greeting", script: { $0.send(#"{"QMP": {"capabilities": []}}"# + "\r\n"); $0.waitForClose() },
-              status: 3, message: "the greeting has no version.qemu major/minor/micro"),
-        Fault(name: "refused negotiation", script: { connection in
-            connection.send(FakeQMPConnection.greeting + "\r\n")
-            connection.replyError(to: try connection.expect("qmp_capabilities"), description: "Capability 'oob' not available")
-            connection.waitForClose()
-        }, status: 3, message: "qmp_capabilities was refused: GenericError: Capability 'oob' not available"),
-        Fault(name: "cut after the greeting", script: { connection in
-            connection.send(FakeQMPConnection.greeting + "\r\n")
-            connection.close()
-        }, status: 3, message: "handshake failed: the server closed the connection"),
-        Fault(name: "cut mid-reply", script: { connection in
-            try connection.handshake()
-            _ = try connection.expect("query-status")
-            connection.send(#"{"return": {"status": "runn"#)
-            connection.close()
-        }, status: 3, message: "the server closed the connection in the middle of a message"),
-        Fault(name: "id-less error", script: { connection in
-            try connection.handshake()
-            _ = try connection.expect("query-status")
-            connection.send(#"{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\\'"}}"# + "\r\n")
-            connection.waitForClose()
-        }, status: 3, message: "the server reported an error without an id"),
-        Fault(name: "reply to an unknown id before the right one", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.send(#"{"return": {"status": "wrong"}, "id": 999999}"# + "\r\n")
-            answerStatus(connection, message)
-            connection.waitForClose()
-        }, status: 0, message: "dropped a reply with an unknown id", output: [statusReply]),
-        Fault(name: "16 MiB reply", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.reply(to: message, with: ["blob": .string(String(repeating: "a", count: 16 << 20))])
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [#"{"return":{"blob":"aaaa"#]),
-        Fault(name: "200,000-deep nesting", script: { connection in
-            try connection.handshake()
-            _ = try connection.expect("query-status")
-            connection.send(#"{"return": "# + String(repeating: "[", count: 200_000) + "\r\n")
-            connection.waitForClose()
-        }, status: 3, message: "nesting deeper than 1024 levels"),
-        Fault(name: "invalid UTF-8", script: { connection in
-            try connection.handshake()
-            _ = try connection.expect("query-status")
-            connection.send(bytes: Array(#"{"return": {"status": "r"#.utf8) + [0xFE, 0xFF, 0xC0] + Array("\"}}\r\n".utf8))
-            connection.waitForClose()
-        }, status: 3, message: "invalid UTF-8 in string"),
-        Fault(name: "stray 0xFF", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.send(bytes: [0xFF, 0xFF, 0x0D, 0x0A, 0xFF])
-            answerStatus(connection, message)
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [statusReply]),
-        Fault(name: "extreme numbers", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.send(#"{"return": {"a": 18446744073709551615, "b": -9223372036854775808, "c": 1e308, "d": -0.0, "e": 1E-400}, "id": "# + message["id"]!.serialized() + "}\r\n")
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [#"{"return":{"a":18446744073709551615,"b":-9223372036854775808,"c":1e308,"d":-0.0,"e":1E-400}}"#]),
-        Fault(name: "non-JSON mid-stream", script: { connection in
-            try connection.handshake()
-            answerStatus(connection, try connection.expect("query-status"))
-            _ = try connection.expect("query-name")
-            connection.send("<html>oops</html>\r\n")
-            connection.waitForClose()
-        }, commands: ["query-status", "query-name"], status: 3, message: "invalid JSON", output: [statusReply]),
-        Fault(name: "non-object mid-stream", script: { connection in
-            try connection.handshake()
-            _ = try connection.expect("query-status")
-            connection.send("42\r\n")
-            connection.waitForClose()
-        }, status: 3, message: "where a JSON object was expected"),
-        Fault(name: "events without data and with -1 timestamps", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.send(#"{"event": "POWERDOWN"}"# + "\r\n")
-            connection.send(#"{"event": "STOP", "timestamp": {"seconds": -1, "microseconds": -1}}"# + "\r\n")
-            answerStatus(connection, message)
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [#"{"event":"POWERDOWN"}"#, #"{"event":"STOP","timestamp":{"seconds":-1,"microseconds":-1}}"#, statusReply]),
-        Fault(name: "byte-by-byte delivery", script: { connection in
-            for byte in (FakeQMPConnection.greeting + "\r\n").utf8 { connection.send(bytes: [byte]) }
-            connection.reply(to: try connection.expect("qmp_capabilities"), with: [:])
-            let message = try connection.expect("query-status")
-            let reply = #"{"return": {"status": "running", "singlestep": false, "running": true}, "id": "# + message["id"]!.serialized() + "}\r\n"
-            for byte in reply.utf8 { connection.send(bytes: [byte]) }
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [statusReply]),
-        Fault(name: "LF-only endings with batched messages", script: { connection in
-            try connection.answerWithLineFeedsOnly(
-                "query-status", with: ["status": "running", "singlestep": false, "running": true],
-                after: #"{"event": "RESUME", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#)
-            connection.waitForClose()
-        }, status: 0, message: nil, output: [#"{"event":"RESUME""#, statusReply]),
-        Fault(name: "close right after the reply", script: { connection in
-            try connection.handshake()
-            answerStatus(connection, try connection.expect("query-status"))
-            connection.close()
-        }, commands: ["query-status", "query-name"], status: 3, message: "the server closed the connection", output: [statusReply]),
-        Fault(name: "an object that is neither reply nor event", script: { connection in
-            try connection.handshake()
-            let message = try connection.expect("query-status")
-            connection.send(#"{"hello": "future"}"# + "\r\n")
-            answerStatus(connection, message)
-            connection.waitForClose()
-        }, status: 0, message: "ignored a message that is neither a reply nor an event", output: [statusReply]),
+        Fault(
+            name: "silence", script: { $0.waitForClose(timeout: .seconds(30)) },
+            status: 3, message: "handshake failed: the server sent no greeting within 5 s"),
+        Fault(
+            name: "garbage greeting",
+            script: {
+                $0.send("hello there\r\n"); $0.waitForClose()
+            },
+            status: 3, message: "handshake failed: the server sent invalid JSON"),
+        Fault(
+            name: "non-object greeting",
+            script: {
+                $0.send("[1, 2, 3]\r\n"); $0.waitForClose()
+            },
+            status: 3, message: "where a JSON object was expected"),
+        Fault(
+            name: "wrongly shaped greeting",
+            script: {
+                $0.send(#"{"QMP": {"capabilities": []}}"# + "\r\n"); $0.waitForClose()
+            },
+            status: 3, message: "the greeting has no version.qemu major/minor/micro"),
+        Fault(
+            name: "refused negotiation",
+            script: { connection in
+                connection.send(FakeQMPConnection.greeting + "\r\n")
+                connection.replyError(
+                    to: try connection.expect("qmp_capabilities"), description: "Capability 'oob' not available")
+                connection.waitForClose()
+            }, status: 3, message: "qmp_capabilities was refused: GenericError: Capability 'oob' not available"),
+        Fault(
+            name: "cut after the greeting",
+            script: { connection in
+                connection.send(FakeQMPConnection.greeting + "\r\n")
+                connection.close()
+            }, status: 3, message: "handshake failed: the server closed the connection"),
+        Fault(
+            name: "cut mid-reply",
+            script: { connection in
+                try connection.handshake()
+                _ = try connection.expect("query-status")
+                connection.send(#"{"return": {"status": "runn"#)
+                connection.close()
+            }, status: 3, message: "the server closed the connection in the middle of a message"),
+        Fault(
+            name: "id-less error",
+            script: { connection in
+                try connection.handshake()
+                _ = try connection.expect("query-status")
+                connection.send(
+                    #"{"error": {"class": "GenericError", "desc": "JSON parse error, stray '\\'"}}"# + "\r\n")
+                connection.waitForClose()
+            }, status: 3, message: "the server reported an error without an id"),
+        Fault(
+            name: "reply to an unknown id before the right one",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.send(#"{"return": {"status": "wrong"}, "id": 999999}"# + "\r\n")
+                answerStatus(connection, message)
+                connection.waitForClose()
+            }, status: 0, message: "dropped a reply with an unknown id", output: [statusReply]),
+        Fault(
+            name: "16 MiB reply",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.reply(to: message, with: ["blob": .string(String(repeating: "a", count: 16 << 20))])
+                connection.waitForClose()
+            }, status: 0, message: nil, output: [#"{"return":{"blob":"aaaa"#]),
+        Fault(
+            name: "200,000-deep nesting",
+            script: { connection in
+                try connection.handshake()
+                _ = try connection.expect("query-status")
+                connection.send(#"{"return": "# + String(repeating: "[", count: 200_000) + "\r\n")
+                connection.waitForClose()
+            }, status: 3, message: "nesting deeper than 1024 levels"),
+        Fault(
+            name: "invalid UTF-8",
+            script: { connection in
+                try connection.handshake()
+                _ = try connection.expect("query-status")
+                connection.send(
+                    bytes: Array(#"{"return": {"status": "r"#.utf8) + [0xFE, 0xFF, 0xC0] + Array("\"}}\r\n".utf8))
+                connection.waitForClose()
+            }, status: 3, message: "invalid UTF-8 in string"),
+        Fault(
+            name: "stray 0xFF",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.send(bytes: [0xFF, 0xFF, 0x0D, 0x0A, 0xFF])
+                answerStatus(connection, message)
+                connection.waitForClose()
+            }, status: 0, message: nil, output: [statusReply]),
+        Fault(
+            name: "extreme numbers",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.send(
+                    #"{"return": {"a": 18446744073709551615, "b": -9223372036854775808, "c": 1e308, "d": -0.0, "e": 1E-400}, "id": "#
+                        + message["id"]!.serialized() + "}\r\n")
+                connection.waitForClose()
+            }, status: 0, message: nil,
+            output: [#"{"return":{"a":18446744073709551615,"b":-9223372036854775808,"c":1e308,"d":-0.0,"e":1E-400}}"#]),
+        Fault(
+            name: "non-JSON mid-stream",
+            script: { connection in
+                try connection.handshake()
+                answerStatus(connection, try connection.expect("query-status"))
+                _ = try connection.expect("query-name")
+                connection.send("<html>oops</html>\r\n")
+                connection.waitForClose()
+            }, commands: ["query-status", "query-name"], status: 3, message: "invalid JSON", output: [statusReply]),
+        Fault(
+            name: "non-object mid-stream",
+            script: { connection in
+                try connection.handshake()
+                _ = try connection.expect("query-status")
+                connection.send("42\r\n")
+                connection.waitForClose()
+            }, status: 3, message: "where a JSON object was expected"),
+        Fault(
+            name: "events without data and with -1 timestamps",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.send(#"{"event": "POWERDOWN"}"# + "\r\n")
+                connection.send(#"{"event": "STOP", "timestamp": {"seconds": -1, "microseconds": -1}}"# + "\r\n")
+                answerStatus(connection, message)
+                connection.waitForClose()
+            }, status: 0, message: nil,
+            output: [
+                #"{"event":"POWERDOWN"}"#, #"{"event":"STOP","timestamp":{"seconds":-1,"microseconds":-1}}"#,
+                statusReply,
+            ]),
+        Fault(
+            name: "byte-by-byte delivery",
+            script: { connection in
+                for byte in (FakeQMPConnection.greeting + "\r\n").utf8 { connection.send(bytes: [byte]) }
+                connection.reply(to: try connection.expect("qmp_capabilities"), with: [:])
+                let message = try connection.expect("query-status")
+                let reply =
+                    #"{"return": {"status": "running", "singlestep": false, "running": true}, "id": "#
+                    + message["id"]!.serialized() + "}\r\n"
+                for byte in reply.utf8 { connection.send(bytes: [byte]) }
+                connection.waitForClose()
+            }, status: 0, message: nil, output: [statusReply]),
+        Fault(
+            name: "LF-only endings with batched messages",
+            script: { connection in
+                try connection.answerWithLineFeedsOnly(
+                    "query-status", with: ["status": "running", "singlestep": false, "running": true],
+                    after: #"{"event": "RESUME", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#)
+                connection.waitForClose()
+            }, status: 0, message: nil, output: [#"{"event":"RESUME""#, statusReply]),
+        Fault(
+            name: "close right after the reply",
+            script: { connection in
+                try connection.handshake()
+                answerStatus(connection, try connection.expect("query-status"))
+                connection.close()
+            }, commands: ["query-status", "query-name"], status: 3, message: "the server closed the connection",
+            output: [statusReply]),
+        Fault(
+            name: "an object that is neither reply nor event",
+            script: { connection in
+                try connection.handshake()
+                let message = try connection.expect("query-status")
+                connection.send(#"{"hello": "future"}"# + "\r\n")
+                answerStatus(connection, message)
+                connection.waitForClose()
+            }, status: 0, message: "ignored a message that is neither a reply nor an event", output: [statusReply]),
     ]
 
     @Test(arguments: faults)
@@ -194,7 +254,9 @@ struct HostileServerTests {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
             let message = try connection.expect("query-status")
-            let event = #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"# + "\r\n"
+            let event =
+                #"{"event": "BLOCK_JOB_READY", "data": {"device": "j0", "len": 1, "offset": 1, "speed": 0, "type": "mirror"}, "timestamp": {"seconds": 1, "microseconds": 1}}"#
+                + "\r\n"
             let chunk = String(repeating: event, count: 1000)
             for _ in 0..<(count / 1000) { connection.send(chunk) }
             HostileServerTests.answerStatus(connection, message)

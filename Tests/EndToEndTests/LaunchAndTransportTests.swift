@@ -5,7 +5,8 @@ import QMPTestTraits
 import Testing
 
 /// Launch mode, file-descriptor passing and TCP monitors, as a user runs them.
-@Suite("Launch mode, fd passing and TCP against real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
+@Suite(
+    "Launch mode, fd passing and TCP against real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct LaunchAndTransportTests {
     /// The shell's private directories still on disk.
     func leftoverDirectories() throws -> Set<String> {
@@ -55,7 +56,9 @@ struct LaunchAndTransportTests {
         let marker = "qmp-launch-\(UInt64.random(in: 1...UInt64.max))"
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path,
-            arguments: ["--launch", "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none", "-name", marker])
+            arguments: [
+                "--launch", "--", QEMUInstance.binary, "-M", "none", "-nodefaults", "-display", "none", "-name", marker,
+            ])
         try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
         let qemu = try #require(
             processesWhoseCommandLineContains(marker).compactMap { Int32($0) }.first { $0 != terminal.pid },
@@ -89,7 +92,9 @@ struct LaunchAndTransportTests {
 
     @Test func aBadQEMUOptionShowsQEMUsOwnMessage() throws {
         let before = try leftoverDirectories()
-        let result = try ShellBinary.run(["--launch", "-c", "query-status", "--", QEMUInstance.binary, "-M", "none", "-no-such-option"])
+        let result = try ShellBinary.run([
+            "--launch", "-c", "query-status", "--", QEMUInstance.binary, "-M", "none", "-no-such-option",
+        ])
         #expect(result.status == 3)
         #expect(result.standardError.contains("QEMU exited at start"))
         #expect(result.standardError.contains("-no-such-option: invalid option"), "\(result.standardError)")
@@ -115,12 +120,16 @@ struct LaunchAndTransportTests {
 
     @Test func getfdThenClosefd() throws {
         let qemu = try QEMUInstance()
-        let result = try ShellBinary.run(["-c", ".getfd spare /dev/null", "-c", "closefd fdname=spare", "-c", "closefd fdname=spare", qemu.socketPath])
+        let result = try ShellBinary.run([
+            "-c", ".getfd spare /dev/null", "-c", "closefd fdname=spare", "-c", "closefd fdname=spare", qemu.socketPath,
+        ])
         #expect(result.status == 1)
         #expect(result.lines.count == 3)
         #expect(result.lines[0] == #"{"return":{}}"#)
         #expect(result.lines[1] == #"{"return":{}}"#)
-        #expect(result.standardError.contains("-c:3: GenericError"), "the second close finds nothing: \(result.standardError)")
+        #expect(
+            result.standardError.contains("-c:3: GenericError"),
+            "the second close finds nothing: \(result.standardError)")
     }
 
     @Test func tcpMonitorsWorkAndRefuseFdPassingClearly() throws {

@@ -21,7 +21,9 @@ struct LibvirtShellTests {
         #expect(lines.contains { $0.contains(#""id":"mine""#) && $0.contains(#""return""#) }, "\(lines)")
         #expect(result.standardError.contains("exec-oob cannot go through libvirt"), "\(result.standardError)")
         // libvirt's taint warning, once.
-        #expect(result.standardError.components(separatedBy: "tainted (custom-monitor)").count == 2, "\(result.standardError)")
+        #expect(
+            result.standardError.components(separatedBy: "tainted (custom-monitor)").count == 2,
+            "\(result.standardError)")
     }
 
     @Test func theDefaultURIComesFromTheEnvironmentAndADomainIsFoundByUUID() throws {
@@ -64,7 +66,9 @@ struct LibvirtShellTests {
 
     @Test func quitEndsTheDomainAndSaysSo() throws {
         let domain = try LibvirtTestDomain(name: "qmp-shell-quit")
-        let result = try ShellBinary.run(["--domain", domain.name, "--connect", try PrivateLibvirtd.uri(), "-c", "quit"])
+        let result = try ShellBinary.run([
+            "--domain", domain.name, "--connect", try PrivateLibvirtd.uri(), "-c", "quit",
+        ])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("libvirt sees domain '\(domain.name)' stop"), "\(result.standardError)")
         // libvirt notices QEMU's exit a moment later.
@@ -91,7 +95,8 @@ struct LibvirtShellTests {
         try terminal.waitForText(#"{"return":{"#, timeout: .seconds(20))
         // Tab on an argument's value, from the domain's schema.
         terminal.send("blockdev-add driver=qco")
-        try terminal.pressTab(until: { $0.description.contains("(QEMU) blockdev-add driver=qcow") }, timeout: .seconds(20))
+        try terminal.pressTab(
+            until: { $0.description.contains("(QEMU) blockdev-add driver=qcow") }, timeout: .seconds(20))
         // An event from libvirt's callback, shown above the half-typed line, which stays as it was.
         try PrivateLibvirtd.virsh(["suspend", domain.name])
         let shown = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
@@ -100,7 +105,8 @@ struct LibvirtShellTests {
             else { return false }
             return event < prompt
         }
-        #expect(shown.lines.last(where: { !$0.isEmpty })?.hasPrefix("(QEMU) blockdev-add driver=qcow") == true, "\(shown)")
+        #expect(
+            shown.lines.last(where: { !$0.isEmpty })?.hasPrefix("(QEMU) blockdev-add driver=qcow") == true, "\(shown)")
         terminal.send("\u{3}")
         try terminal.waitForScreen(timeout: .seconds(20)) { $0.lines.last(where: { !$0.isEmpty }) == "(QEMU)" }
         terminal.send("\u{4}")
@@ -112,7 +118,9 @@ struct LibvirtShellTests {
         var domain: LibvirtTestDomain? = try LibvirtTestDomain(name: "qmp-shell-watch")
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path,
-            arguments: ["--domain", "qmp-shell-watch", "--connect", uri, "--watch", "--reconnect", "--retry-delay", "0.2"],
+            arguments: [
+                "--domain", "qmp-shell-watch", "--connect", uri, "--watch", "--reconnect", "--retry-delay", "0.2",
+            ],
             environment: ["NO_COLOR": "1"])
         try terminal.waitForOutput(containing: "tainted", timeout: .seconds(30))
         domain = nil  // destroyed: the domain stops
@@ -131,8 +139,14 @@ struct LibvirtShellTests {
 @Suite("The shell through libvirt: faults", .serialized, .timeLimit(.minutes(2)))
 struct LibvirtShellFaultTests {
     @Test(arguments: [
-        ("qemu:///system?socket=/nonexistent/libvirt-sock", "could not connect to libvirt at", "No such file or directory"),
-        ("qemu+tcp://127.0.0.1:1/system", "could not connect to libvirt at qemu+tcp://127.0.0.1:1/system", "Connection refused"),
+        (
+            "qemu:///system?socket=/nonexistent/libvirt-sock", "could not connect to libvirt at",
+            "No such file or directory"
+        ),
+        (
+            "qemu+tcp://127.0.0.1:1/system", "could not connect to libvirt at qemu+tcp://127.0.0.1:1/system",
+            "Connection refused"
+        ),
     ])
     func anUnreachableDaemonIsOneLineAndExitThree(uri: String, says: String, because: String) throws {
         let result = try ShellBinary.run(["--domain", "vm", "--connect", uri, "-c", "query-status"])
@@ -161,7 +175,9 @@ struct LibvirtShellFaultTests {
         """.write(toFile: xml, atomically: true, encoding: .utf8)
         try PrivateLibvirtd.virsh(["define", xml])
         defer { _ = try? PrivateLibvirtd.virsh(["undefine", "qmp-shell-defined"]) }
-        let result = try ShellBinary.run(["--domain", "qmp-shell-defined", "--connect", try PrivateLibvirtd.uri(), "-c", "query-status"])
+        let result = try ShellBinary.run([
+            "--domain", "qmp-shell-defined", "--connect", try PrivateLibvirtd.uri(), "-c", "query-status",
+        ])
         #expect(result.status == 3)
         #expect(result.standardError.contains("domain 'qmp-shell-defined' on"), "\(result.standardError)")
         #expect(result.standardError.contains("is not running"), "\(result.standardError)")

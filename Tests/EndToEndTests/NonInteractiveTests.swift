@@ -26,35 +26,43 @@ struct NonInteractiveTests {
         let directory = try TemporaryDirectory()
         let script = directory.file("setup.qmp")
         try """
-            # a comment, then a blank line
+        # a comment, then a blank line
 
-            query-status
-            no-such-command
-            query-name
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        query-status
+        no-such-command
+        query-name
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let result = try ShellBinary.run(["-f", script, qemu.socketPath])
         #expect(result.status == 1)
         #expect(result.lines.count == 2, "the line after the failure did not run: \(result.standardOutput)")
         #expect(try json(result.lines[1])["error"]?["class"] == "CommandNotFound")
-        #expect(result.standardError == "\(script):4: CommandNotFound: The command no-such-command has not been found\n")
+        #expect(
+            result.standardError == "\(script):4: CommandNotFound: The command no-such-command has not been found\n")
     }
 
     @Test func keepGoingRunsEveryLineAndStillExitsOne() throws {
         let qemu = try QEMUInstance()
         // --no-schema-check sends the unknown argument, for QEMU to refuse.
         let result = try ShellBinary.run(
-            ["--keep-going", "--no-schema-check", "-c", "no-such-command", "-c", "query-status flag=", "-c", "query-name",
-             qemu.socketPath])
+            [
+                "--keep-going", "--no-schema-check", "-c", "no-such-command", "-c", "query-status flag=", "-c",
+                "query-name",
+                qemu.socketPath,
+            ])
         #expect(result.status == 1)
         #expect(result.lines.count == 3)
         #expect(try json(result.lines[2]) == ["return": [:]])
         #expect(result.standardError.contains("-c:1: CommandNotFound"))
-        #expect(result.standardError.contains("-c:2: GenericError: Parameter 'flag' is unexpected"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains("-c:2: GenericError: Parameter 'flag' is unexpected"),
+            "\(result.standardError)")
     }
 
     @Test func malformedLinesAreNamedWithTheirColumnBeforeAnythingIsSent() throws {
         let qemu = try QEMUInstance()
-        let result = try ShellBinary.run(["-c", "query-status", "-c", #"blockdev-add file.filename="unterminated"#, qemu.socketPath])
+        let result = try ShellBinary.run([
+            "-c", "query-status", "-c", #"blockdev-add file.filename="unterminated"#, qemu.socketPath,
+        ])
         #expect(result.status == 1)
         #expect(result.lines.count == 1)
         #expect(result.standardError.hasPrefix("-c:2: column "), "\(result.standardError)")
@@ -133,10 +141,11 @@ struct NonInteractiveTests {
             "-c", ".wait JOB_STATUS_CHANGE id=j0",
         ])
         #expect(result.status == 0)
-        #expect(result.lines == [
-            #"{"execute":"human-monitor-command","arguments":{"command-line":"info version"}}"#,
-            #"{"execute":"blockdev-add","arguments":{"driver":"qcow2","node-name":"n0","file":{"driver":"file","filename":"/tmp/x.qcow2"},"backing":null}}"#,
-        ])
+        #expect(
+            result.lines == [
+                #"{"execute":"human-monitor-command","arguments":{"command-line":"info version"}}"#,
+                #"{"execute":"blockdev-add","arguments":{"driver":"qcow2","node-name":"n0","file":{"driver":"file","filename":"/tmp/x.qcow2"},"backing":null}}"#,
+            ])
         #expect(result.standardError.contains(".wait JOB_STATUS_CHANGE: needs a server"))
     }
 
@@ -193,12 +202,16 @@ struct NonInteractiveTests {
         let directory = try TemporaryDirectory()
         let missing = try ShellBinary.run(["-c", "query-status", directory.file("none.sock")])
         #expect(missing.status == 3)
-        #expect(missing.standardError == "qmp-shell: could not connect to \(directory.file("none.sock")): No such file or directory\n")
+        #expect(
+            missing.standardError
+                == "qmp-shell: could not connect to \(directory.file("none.sock")): No such file or directory\n")
         let notASocket = directory.file("plain")
         #expect(FileManager.default.createFile(atPath: notASocket, contents: Data()))
         let plain = try ShellBinary.run(["-c", "query-status", notASocket])
         #expect(plain.status == 3)
-        #expect(plain.standardError.contains("not a socket") || plain.standardError.contains("refused"), "\(plain.standardError)")
+        #expect(
+            plain.standardError.contains("not a socket") || plain.standardError.contains("refused"),
+            "\(plain.standardError)")
     }
 
     /// A socket that never greets: the error names the two usual reasons.
@@ -247,16 +260,21 @@ struct NonInteractiveTests {
         #expect(try shell.waitForExit(timeout: .seconds(30)) == 1, "a timed-out line is a failed line")
         try shell.waitUntil("both failures named") { $0.standardError.components(separatedBy: "\n").count == 3 }
         #expect(
-            shell.standardError == "<stdin>:1: no reply to query-status within 1 s\n<stdin>:2: no reply to query-name within 1 s\n")
+            shell.standardError
+                == "<stdin>:1: no reply to query-status within 1 s\n<stdin>:2: no reply to query-name within 1 s\n")
         #expect(shell.standardOutput.isEmpty)
     }
 
     @Test func theCommandTimeoutIsForLinesToRunAndPositive() throws {
-        for arguments in [["--command-timeout", "0", "-c", "query-status"], ["--command-timeout=-1", "-c", "x"],
-            ["--command-timeout", "nan", "-c", "x"]] {
+        for arguments in [
+            ["--command-timeout", "0", "-c", "query-status"], ["--command-timeout=-1", "-c", "x"],
+            ["--command-timeout", "nan", "-c", "x"],
+        ] {
             let result = try ShellBinary.run(arguments + ["/tmp/none.sock"])
             #expect(result.status == 2, "\(arguments)")
-            #expect(result.standardError.contains("--command-timeout must be a positive number of seconds"), "\(result.standardError)")
+            #expect(
+                result.standardError.contains("--command-timeout must be a positive number of seconds"),
+                "\(result.standardError)")
         }
         let help = try ShellBinary.run(["--help"]).standardOutput
         #expect(help.contains("--command-timeout <SECONDS>"))
@@ -268,11 +286,15 @@ struct NonInteractiveTests {
         // error without an id, which ends the session.
         let key = Array(repeating: "k", count: 1024).joined(separator: ".")
         let result = try ShellBinary.run(
-            ["--keep-going", "--no-schema-check", "-c", "qom-list path=/ \(key)=1", "-c", "query-status", qemu.socketPath])
+            [
+                "--keep-going", "--no-schema-check", "-c", "qom-list path=/ \(key)=1", "-c", "query-status",
+                qemu.socketPath,
+            ])
         #expect(result.status == 1, "\(result.standardError)")
         #expect(
             result.standardError
-                == "-c:1: column 17: key 'k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.…' nests deeper than 1024 levels, the most QEMU accepts\n")
+                == "-c:1: column 17: key 'k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.k.…' nests deeper than 1024 levels, the most QEMU accepts\n"
+        )
         #expect(result.lines.count == 1, "the session went on: \(result.standardOutput)")
         #expect(try json(result.lines[0])["return"]?["status"] == "running")
     }
@@ -290,9 +312,13 @@ struct NonInteractiveTests {
             return writer >= 0
         }
         defer { if writer >= 0 { close(writer) } }
-        func send(_ line: String) { _ = line.utf8CString.withUnsafeBufferPointer { write(writer, $0.baseAddress, $0.count - 1) } }
+        func send(_ line: String) {
+            _ = line.utf8CString.withUnsafeBufferPointer { write(writer, $0.baseAddress, $0.count - 1) }
+        }
         send("query-status\n")
-        try shell.waitUntil("the first reply, the FIFO still open") { $0.standardOutput.contains(#""status":"running""#) }
+        try shell.waitUntil("the first reply, the FIFO still open") {
+            $0.standardOutput.contains(#""status":"running""#)
+        }
         send("query-name\n")
         try shell.waitUntil("the second reply") { $0.standardOutput.contains(#"{"return":{}}"#) }
         close(writer)
@@ -317,7 +343,8 @@ struct NonInteractiveTests {
         #expect(file.standardError == "\(long):3: \(message)\n")
         // One byte over: the shell reads all that is written (it stops reading at the excess, and
         // a writer to a pipe nobody reads would die of SIGPIPE).
-        let piped = try ShellBinary.run(["--dry-run"], input: "query-status\n" + String(repeating: "z", count: (4 << 20) + 1))
+        let piped = try ShellBinary.run(
+            ["--dry-run"], input: "query-status\n" + String(repeating: "z", count: (4 << 20) + 1))
         #expect(piped.status == 1)
         #expect(piped.lines == [#"{"execute":"query-status"}"#])
         #expect(piped.standardError == "<stdin>:2: \(message)\n")
@@ -377,7 +404,9 @@ struct NonInteractiveTests {
         let log = directory.file("session.jsonl")
         let result = try ShellBinary.run(["-l", log, "-c", "stop", "-c", "cont", qemu.socketPath])
         #expect(result.status == 0)
-        let entries = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try json(String($0)) }
+        let entries = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+            try json(String($0))
+        }
         #expect(entries.first?["direction"] == "in")
         #expect(entries.first?["message"]?["QMP"] != nil)
         #expect(entries.contains { $0["direction"] == "out" && $0["message"]?["execute"] == "stop" })

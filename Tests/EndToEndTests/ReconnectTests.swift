@@ -50,7 +50,10 @@ struct ReconnectTests {
 
     @Test func retriesRunOutWithExitThree() throws {
         let directory = try TemporaryDirectory()
-        let result = try ShellBinary.run(["--reconnect", "--retry-delay", "0.05", "--retries", "3", "-c", "query-status", directory.file("never.sock")])
+        let result = try ShellBinary.run([
+            "--reconnect", "--retry-delay", "0.05", "--retries", "3", "-c", "query-status",
+            directory.file("never.sock"),
+        ])
         #expect(result.status == 3)
         #expect(result.standardError.hasSuffix("No such file or directory\n"), "\(result.standardError)")
     }

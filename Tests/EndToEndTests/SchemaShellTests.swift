@@ -40,7 +40,8 @@ struct SchemaShellTests {
         try complete(session, "screendump filename=x format=pp", to: "screendump filename=x format=ppm")
         try complete(session, "block-dirty-bitmap-add persistent=t", to: "block-dirty-bitmap-add persistent=true")
         try complete(session, "blockdev-add driver=qcow2 lazy-r", to: "blockdev-add driver=qcow2 lazy-refcounts=")
-        try complete(session, "object-add qom-type=memory-backend-ram si", to: "object-add qom-type=memory-backend-ram size=")
+        try complete(
+            session, "object-add qom-type=memory-backend-ram si", to: "object-add qom-type=memory-backend-ram size=")
         try complete(session, ".wait BLOCK_JOB_COMPL", to: ".wait BLOCK_JOB_COMPLETED")
         try complete(session, "screendump filename=\(files.path)/sh", to: "screendump filename=\(files.path)/shot.ppm")
 
@@ -55,7 +56,8 @@ struct SchemaShellTests {
         // The lines of an open transaction complete as its actions.
         session.terminal.send("transaction(\r")
         try session.waitForPromptLine("TRANS>")
-        try complete(session, "block-dirty-bitmap-add node=n0 na", to: "block-dirty-bitmap-add node=n0 name=", prompt: "TRANS> ")
+        try complete(
+            session, "block-dirty-bitmap-add node=n0 na", to: "block-dirty-bitmap-add node=n0 name=", prompt: "TRANS> ")
 
         // Device types and their properties are fetched on the first Tab and offered on a later one.
         session.terminal.send("device_add driver=virtio-blk-pci-t")
@@ -180,7 +182,9 @@ struct SchemaShellTests {
         let blocked = try ShellBinary.run(
             ["-c", "block-dirty-bitmap-add node=n0 name=7 nme=x", qemu.socketPath],
             environment: ["HOME": home.path, "XDG_CACHE_HOME": log])
-        #expect(blocked.standardError == "-c:1: column 39: unknown argument 'nme' for block-dirty-bitmap-add (did you mean 'name'?)\n")
+        #expect(
+            blocked.standardError
+                == "-c:1: column 39: unknown argument 'nme' for block-dirty-bitmap-add (did you mean 'name'?)\n")
     }
 
     @Test func theEventOptionCompletesFromCachedSchemas() throws {
@@ -189,11 +193,14 @@ struct SchemaShellTests {
         let environment = ["HOME": home.path, "XDG_CACHE_HOME": home.file("xdg-cache")]
         // What bash, zsh and fish run on Tab after `--event BLOCK_J` (see the generated scripts).
         func complete() throws -> [String] {
-            try ShellBinary.run(["---completion", "--", "--event", "1", "7", "--event", "BLOCK_J"], environment: environment)
-                .lines
+            try ShellBinary.run(
+                ["---completion", "--", "--event", "1", "7", "--event", "BLOCK_J"], environment: environment
+            )
+            .lines
         }
         #expect(try complete() == [], "nothing is known before a schema was cached")
-        _ = try ShellBinary.run(["-c", "block-dirty-bitmap-add node=nowhere name=b", qemu.socketPath], environment: environment)
+        _ = try ShellBinary.run(
+            ["-c", "block-dirty-bitmap-add node=nowhere name=b", qemu.socketPath], environment: environment)
         let names = try complete()
         #expect(names.contains("BLOCK_JOB_COMPLETED") && names.contains("BLOCK_JOB_READY"), "\(names)")
         #expect(names.allSatisfy { $0.hasPrefix("BLOCK_J") }, "\(names)")
@@ -204,8 +211,10 @@ struct SchemaShellTests {
     @Test func noSchemaCheckSendsWhatTheSchemaWouldRefuse() throws {
         let qemu = try QEMUInstance()
         let result = try ShellBinary.run(
-            ["--no-schema-check", "-c", "blockdev-add driver=null-co node-name=n0",
-             "-c", "block-dirty-bitmap-add node=n0 name=7 granularity=abc", qemu.socketPath])
+            [
+                "--no-schema-check", "-c", "blockdev-add driver=null-co node-name=n0",
+                "-c", "block-dirty-bitmap-add node=n0 name=7 granularity=abc", qemu.socketPath,
+            ])
         #expect(result.status == 1)
         #expect(result.lines.count == 2)
         // QEMU's own words: the value was sent as typed.
@@ -223,7 +232,9 @@ struct SchemaShellTests {
         let result = try ShellBinary.run(["-g", "-c", "guest-sync id=5", "-c", ".help guest-ping", agent.socketPath])
         #expect(result.status == 1)
         #expect(result.lines == [#"{"return":5}"#])
-        #expect(result.standardError.contains("-c:2: .help: no command, event or directive 'guest-ping'"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains("-c:2: .help: no command, event or directive 'guest-ping'"),
+            "\(result.standardError)")
     }
 
     @Test func aSchemaThatNeverComesIsGivenUpAfterTenSecondsAndSaidOnce() throws {
@@ -247,7 +258,9 @@ struct SchemaShellTests {
         #expect(ContinuousClock.now - started < .seconds(30))
         try shell.waitUntil("both lines named") { $0.standardError.contains("<stdin>:2:") }
         let lines = shell.standardError.split(separator: "\n")
-        #expect(lines.filter { $0.contains("did not send its schema within 10 s: running without it") }.count == 1, "\(lines)")
+        #expect(
+            lines.filter { $0.contains("did not send its schema within 10 s: running without it") }.count == 1,
+            "\(lines)")
         #expect(lines.contains("<stdin>:1: no reply to qom-list within 1 s"), "\(lines)")
         #expect(lines.contains("<stdin>:2: no reply to qom-list within 1 s"), "\(lines)")
     }

@@ -41,7 +41,9 @@ struct ScriptingTests {
     @Test func waitTimesOutAsAFailureNamingTheLine() throws {
         let qemu = try QEMUInstance()
         let started = ContinuousClock.now
-        let result = try ShellBinary.run(["-c", "query-status", "-c", ".wait RESUME timeout=0.5", "-c", "query-name", qemu.socketPath])
+        let result = try ShellBinary.run([
+            "-c", "query-status", "-c", ".wait RESUME timeout=0.5", "-c", "query-name", qemu.socketPath,
+        ])
         #expect(result.status == 1)
         #expect(result.lines.count == 1, "the line after the timeout did not run")
         #expect(result.standardError == "-c:2: .wait: no RESUME within 0.5 s\n")
@@ -51,7 +53,9 @@ struct ScriptingTests {
     @Test func waitCountsAnEventThatArrivedBeforeTheCommandsReply() throws {
         let qemu = try QEMUInstance()
         // STOP arrives before the reply to `stop`: .wait must still find it.
-        let result = try ShellBinary.run(["-c", "stop", "-c", ".wait STOP timeout=5", "-c", "cont", "-c", ".wait RESUME timeout=5", qemu.socketPath])
+        let result = try ShellBinary.run([
+            "-c", "stop", "-c", ".wait STOP timeout=5", "-c", "cont", "-c", ".wait RESUME timeout=5", qemu.socketPath,
+        ])
         #expect(result.status == 0, "\(result.standardError)")
     }
 
@@ -65,14 +69,14 @@ struct ScriptingTests {
         let script = qemu.directory.file("backup.qmp")
         // The job ends during the .sleep: its events arrive before query-block-jobs is sent.
         try """
-            blockdev-add driver=file node-name=d0 filename=\(source)
-            blockdev-add driver=file node-name=bk filename=\(backup)
-            blockdev-backup job-id=j9 device=d0 target=bk sync=full
-            .sleep 1
-            query-block-jobs
-            .wait BLOCK_JOB_COMPLETED device=j9 timeout=3
-            .wait JOB_STATUS_CHANGE id=j9 status=null timeout=3
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        blockdev-add driver=file node-name=d0 filename=\(source)
+        blockdev-add driver=file node-name=bk filename=\(backup)
+        blockdev-backup job-id=j9 device=d0 target=bk sync=full
+        .sleep 1
+        query-block-jobs
+        .wait BLOCK_JOB_COMPLETED device=j9 timeout=3
+        .wait JOB_STATUS_CHANGE id=j9 status=null timeout=3
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let result = try ShellBinary.run(["-f", script, qemu.socketPath])
         #expect(result.status == 0, "\(result.standardError)")
         let messages = try result.lines.map { try JSONParser.parse($0) }
@@ -102,7 +106,9 @@ struct ScriptingTests {
         let result = try ShellBinary.run(["-f", outer, qemu.socketPath])
         #expect(result.status == 1)
         #expect(result.lines.count == 2)
-        #expect(result.standardError.contains("\(inner):2: .source: \(outer) is already being run"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains("\(inner):2: .source: \(outer) is already being run"),
+            "\(result.standardError)")
     }
 
     @Test func watchPrintsExactlyTheCountedEventsAsJSON() async throws {

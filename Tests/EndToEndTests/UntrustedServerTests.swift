@@ -89,7 +89,9 @@ extension UntrustedServerTests {
         #expect(result.status == 3)
         let lines = result.standardError.split(separator: "\n")
         #expect(lines.count == 1, "\(result.standardError)")
-        #expect(result.standardError.contains(#"'\u001b[2J\u001b]0;owned\u0007\u009b31m not json'"#), "\(result.standardError)")
+        #expect(
+            result.standardError.contains(#"'\u001b[2J\u001b]0;owned\u0007\u009b31m not json'"#),
+            "\(result.standardError)")
         #expect(!Self.hasRawControls(result.standardError))
     }
 
@@ -109,7 +111,9 @@ extension UntrustedServerTests {
         #expect(try terminal.waitForExit(timeout: .seconds(30)) == 0)
         let transcript = terminal.transcript
         #expect(transcript.contains("EVIL" + Self.hostileEscaped), "\(transcript.debugDescription)")
-        #expect(!transcript.contains("\u{1B}]0;owned") && !transcript.contains("\u{1B}[2J"), "\(transcript.debugDescription)")
+        #expect(
+            !transcript.contains("\u{1B}]0;owned") && !transcript.contains("\u{1B}[2J"),
+            "\(transcript.debugDescription)")
         #expect(!transcript.contains("\u{9B}"))
     }
 }

@@ -22,16 +22,23 @@ struct LibvirtTransportTests {
         // The greeting is made from query-version: the same version QEMU itself reports.
         let version = try await client.execute("query-version")
         let qemu = try #require(version["qemu"])
-        #expect(client.greeting?.version == "\(qemu["major"]!.intValue!).\(qemu["minor"]!.intValue!).\(qemu["micro"]!.intValue!)")
+        #expect(
+            client.greeting?.version
+                == "\(qemu["major"]!.intValue!).\(qemu["minor"]!.intValue!).\(qemu["micro"]!.intValue!)")
         #expect(try await client.execute("query-status")["status"] == "running")
         // libvirt refuses ids: the caller's own comes back on the reply all the same.
         let reply = try await client.send(["execute": "query-status", "id": "mine"])
         #expect(reply["id"] == "mine")
         #expect(reply["return"]?["status"] == "running")
-        await #expect(throws: QMPError.commandFailed(errorClass: "CommandNotFound", description: "The command no-such-command has not been found")) {
+        await #expect(
+            throws: QMPError.commandFailed(
+                errorClass: "CommandNotFound", description: "The command no-such-command has not been found")
+        ) {
             try await client.execute("no-such-command")
         }
-        await #expect(throws: QMPError.commandFailed(errorClass: "GenericError", description: LibvirtTransport.outOfBandRefusal)) {
+        await #expect(
+            throws: QMPError.commandFailed(errorClass: "GenericError", description: LibvirtTransport.outOfBandRefusal)
+        ) {
             try await client.execute("query-status", oob: true)
         }
         // QEMU's events, from libvirt's callback, in the client's listeners.

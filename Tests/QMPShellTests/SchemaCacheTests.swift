@@ -59,10 +59,12 @@ import Testing
 
     /// Whoever can write the cache decides what the shell checks lines against: only the user's
     /// own files in the user's own directory, writable by nobody else, are read.
-    @Test(.enabled(if: geteuid() == 0, "chown needs root"), arguments: [
-        "file owned by nobody", "group-writable file", "world-writable file", "directory owned by nobody",
-        "world-writable directory", "symbolic link",
-    ])
+    @Test(
+        .enabled(if: geteuid() == 0, "chown needs root"),
+        arguments: [
+            "file owned by nobody", "group-writable file", "world-writable file", "directory owned by nobody",
+            "world-writable directory", "symbolic link",
+        ])
     func aCacheFileOthersCouldHaveWrittenIsIgnored(kind: String) throws {
         let home = try TemporaryDirectory()
         let cache = SchemaCache(directory: home.file("qmp-shell"))

@@ -61,8 +61,14 @@ import Testing
         // Transactions: action names, their arguments, and the closing parenthesis.
         ("transaction( block-dirty-bitmap-a", "block-dirty-bitmap-a → [block-dirty-bitmap-add ]"),
         ("transaction( block-dirty-bitmap-add node=n0 na", "na → [name=]"),
-        ("transaction( abort block", "block → [block-dirty-bitmap-add ] [block-dirty-bitmap-clear ] [block-dirty-bitmap-disable ] [block-dirty-bitmap-enable ] [block-dirty-bitmap-merge ] [block-dirty-bitmap-remove ] [blockdev-backup ] [blockdev-snapshot ] [blockdev-snapshot-internal-sync ] [blockdev-snapshot-sync ]"),
-        ("transaction( abort ", " → [abort ] [block-dirty-bitmap-add ] [block-dirty-bitmap-clear ] [block-dirty-bitmap-disable ] [block-dirty-bitmap-enable ] [block-dirty-bitmap-merge ] [block-dirty-bitmap-remove ] [blockdev-backup ] [blockdev-snapshot ] [blockdev-snapshot-internal-sync ] [blockdev-snapshot-sync ] [drive-backup ] [) ]"),
+        (
+            "transaction( abort block",
+            "block → [block-dirty-bitmap-add ] [block-dirty-bitmap-clear ] [block-dirty-bitmap-disable ] [block-dirty-bitmap-enable ] [block-dirty-bitmap-merge ] [block-dirty-bitmap-remove ] [blockdev-backup ] [blockdev-snapshot ] [blockdev-snapshot-internal-sync ] [blockdev-snapshot-sync ]"
+        ),
+        (
+            "transaction( abort ",
+            " → [abort ] [block-dirty-bitmap-add ] [block-dirty-bitmap-clear ] [block-dirty-bitmap-disable ] [block-dirty-bitmap-enable ] [block-dirty-bitmap-merge ] [block-dirty-bitmap-remove ] [blockdev-backup ] [blockdev-snapshot ] [blockdev-snapshot-internal-sync ] [blockdev-snapshot-sync ] [drive-backup ] [) ]"
+        ),
         // Commands the schema does not know: nothing to offer.
         ("no-such-command x", " → "),
     ])
@@ -96,7 +102,9 @@ import Testing
         #expect(tab("screendump filename=\(base)i", completer) == "i → [images/]")
         #expect(tab("screendump filename=\(base).h", completer) == ".h → [.hidden ]")
         #expect(tab("blockdev-add driver=file filename=\(base)sh", completer).hasSuffix("[shot.ppm ]"))
-        #expect(tab("blockdev-add driver=qcow2 file.driver=file file.filename=\(base)sh", completer).hasSuffix("shot.ppm ]"))
+        #expect(
+            tab("blockdev-add driver=qcow2 file.driver=file file.filename=\(base)sh", completer).hasSuffix("shot.ppm ]")
+        )
         #expect(tab(".source \(base)sh", completer) == "sh → [shot.ppm ]")
         #expect(tab(".add-fd \(base)sh", completer) == "sh → [shot.ppm ]")
         #expect(tab(".getfd name \(base)sh", completer) == "sh → [shot.ppm ]")

@@ -35,13 +35,16 @@ import Testing
     }
 
     /// A union's members are its own plus those of the variant its tag's value picks.
-    @Test(arguments: [
-        ("blockdev-add", [["driver"]: "qcow2"], "lazy-refcounts", "bool"),
-        ("blockdev-add", [["driver"]: "file"], "filename", "str"),
-        ("object-add", [["qom-type"]: "memory-backend-ram"], "size", "int"),
-        ("netdev_add", [["type"]: "user"], "hostfwd", "[object]"),
-    ] as [(String, TypedValues, String, String)])
-    func aUnionVariantIsPickedByTheTagValue(command: String, typed: TypedValues, member: String, type: String) async throws {
+    @Test(
+        arguments: [
+            ("blockdev-add", [["driver"]: "qcow2"], "lazy-refcounts", "bool"),
+            ("blockdev-add", [["driver"]: "file"], "filename", "str"),
+            ("object-add", [["qom-type"]: "memory-backend-ram"], "size", "int"),
+            ("netdev_add", [["type"]: "user"], "hostfwd", "[object]"),
+        ] as [(String, TypedValues, String, String)])
+    func aUnionVariantIsPickedByTheTagValue(command: String, typed: TypedValues, member: String, type: String)
+        async throws
+    {
         let schema = try await InstalledSchema.schema()
         let root = try #require(schema.commands[command]?.argumentType)
         let set = try #require(schema.memberSet(of: root, at: [], typed: typed))
@@ -70,7 +73,8 @@ import Testing
             return
         }
         #expect(filename.typeName == "str")
-        guard case .unknown(let index, let candidates) = schema.lookUp(["file", "filenam"], in: root, typed: typed) else {
+        guard case .unknown(let index, let candidates) = schema.lookUp(["file", "filenam"], in: root, typed: typed)
+        else {
             Issue.record("a misspelt nested key is not unknown")
             return
         }
@@ -107,7 +111,10 @@ import Testing
         (#"{"a": 1}"#, "the schema is not a JSON array"),
         (#"[{"meta-type": "command"}]"#, "a schema entry has no name or meta-type"),
         (#"[{"name": "x", "meta-type": "command", "arg-type": "9"}]"#, "command x refers to a missing type '9'"),
-        (#"[{"name": "1", "meta-type": "object", "members": [{"name": "m", "type": "2"}]}]"#, "object 1 refers to a missing type '2'"),
+        (
+            #"[{"name": "1", "meta-type": "object", "members": [{"name": "m", "type": "2"}]}]"#,
+            "object 1 refers to a missing type '2'"
+        ),
         (#"[{"name": "1", "meta-type": "enum"}]"#, "enum 1 has no values"),
     ])
     func aSchemaThatCannotBeReadSaysWhy(text: String, message: String) throws {
@@ -122,20 +129,32 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"name": "1", "meta-type": "array", "element-type": "1"}"#,
-         "type '1' is made of itself (through arrays and alternates alone)"),
-        (#"{"name": "1", "meta-type": "alternate", "members": [{"type": "str"}, {"type": "1"}]}"#,
-         "type '1' is made of itself (through arrays and alternates alone)"),
-        (#"{"name": "1", "meta-type": "array", "element-type": "2"}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}, {"type": "str"}]}"#,
-         "type '1' is made of itself (through arrays and alternates alone)"),
-        (#"{"name": "1", "meta-type": "object", "members": [{"name": "next", "type": "1"}]}"#,
-         "object 1 has no finite value: its required members lead back to it without end"),
-        (#"{"name": "1", "meta-type": "object", "members": [{"name": "b", "type": "2"}]}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}]}"#,
-         "object 1 has no finite value: its required members lead back to it without end"),
+        (
+            #"{"name": "1", "meta-type": "array", "element-type": "1"}"#,
+            "type '1' is made of itself (through arrays and alternates alone)"
+        ),
+        (
+            #"{"name": "1", "meta-type": "alternate", "members": [{"type": "str"}, {"type": "1"}]}"#,
+            "type '1' is made of itself (through arrays and alternates alone)"
+        ),
+        (
+            #"{"name": "1", "meta-type": "array", "element-type": "2"}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}, {"type": "str"}]}"#,
+            "type '1' is made of itself (through arrays and alternates alone)"
+        ),
+        (
+            #"{"name": "1", "meta-type": "object", "members": [{"name": "next", "type": "1"}]}"#,
+            "object 1 has no finite value: its required members lead back to it without end"
+        ),
+        (
+            #"{"name": "1", "meta-type": "object", "members": [{"name": "b", "type": "2"}]}, {"name": "2", "meta-type": "alternate", "members": [{"type": "1"}]}"#,
+            "object 1 has no finite value: its required members lead back to it without end"
+        ),
         (#"{"name": "1", "meta-type": "array", "element-type": "404"}"#, "array 1 refers to a missing type '404'"),
     ])
     func aSchemaThatDoesNotHoldTogetherIsRefused(types: String, message: String) throws {
-        #expect(throws: SchemaError(message)) { try QMPSchema(introspection: try JSONParser.parse(Self.schema(with: types))) }
+        #expect(throws: SchemaError(message)) {
+            try QMPSchema(introspection: try JSONParser.parse(Self.schema(with: types)))
+        }
     }
 
     /// Recursion as QEMU's schemas have it: through an optional member, an array, or an
@@ -165,7 +184,8 @@ import Testing
         #expect(schema.commandNames == ["x"])
         #expect(
             schema.skipped
-                == "the schema has 1 entry of a meta-type this shell does not know ('quantum-type'); nothing refers to them")
+                == "the schema has 1 entry of a meta-type this shell does not know ('quantum-type'); nothing refers to them"
+        )
     }
 
     /// A type of an unknown meta-type takes any value, unchecked; the rest of the schema still

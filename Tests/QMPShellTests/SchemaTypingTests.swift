@@ -43,7 +43,10 @@ func schemaOutcome(
             #"{"execute":"block-dirty-bitmap-add","arguments":{"node":"n0","name":"b","granularity":65536,"persistent":true,"disabled":false}}"#
         ),
         // An enum value.
-        ("screendump filename=/tmp/s.png format=png", #"{"execute":"screendump","arguments":{"filename":"/tmp/s.png","format":"png"}}"#),
+        (
+            "screendump filename=/tmp/s.png format=png",
+            #"{"execute":"screendump","arguments":{"filename":"/tmp/s.png","format":"png"}}"#
+        ),
         // Alternates: the branch the text fits, else the string branch.
         (
             "blockdev-add driver=qcow2 node-name=q file=7 backing=null",
@@ -86,10 +89,22 @@ func schemaOutcome(
     }
 
     @Test(arguments: [
-        ("block-dirty-bitmap-add node=n0 name=b granularity=abc", "!column 51: 'granularity' expects an integer (int), got 'abc'"),
-        ("block-dirty-bitmap-add node=n0 name=b granularity=1.5", "!column 51: 'granularity' expects an integer (int), got '1.5'"),
-        ("block-dirty-bitmap-add node=n0 name=b persistent=yes", "!column 50: 'persistent' expects true or false (bool), got 'yes'"),
-        ("screendump filename=x format=pmg", "!column 30: 'format' expects one of ppm, png; got 'pmg' (did you mean 'png'?)"),
+        (
+            "block-dirty-bitmap-add node=n0 name=b granularity=abc",
+            "!column 51: 'granularity' expects an integer (int), got 'abc'"
+        ),
+        (
+            "block-dirty-bitmap-add node=n0 name=b granularity=1.5",
+            "!column 51: 'granularity' expects an integer (int), got '1.5'"
+        ),
+        (
+            "block-dirty-bitmap-add node=n0 name=b persistent=yes",
+            "!column 50: 'persistent' expects true or false (bool), got 'yes'"
+        ),
+        (
+            "screendump filename=x format=pmg",
+            "!column 30: 'format' expects one of ppm, png; got 'pmg' (did you mean 'png'?)"
+        ),
         (
             "object-add qom-type=memory-backend-ram id=m0 size=64M",
             "!column 51: 'size' expects an integer (int), got '64M' (QMP takes a plain number of bytes: 64M is 67108864)"
@@ -100,23 +115,50 @@ func schemaOutcome(
         ),
         // Unknown arguments, with the nearest name.
         ("query-status flag=abc", "!column 14: query-status takes no arguments, got 'flag'"),
-        ("block-dirty-bitmap-add node=n0 nme=b", "!column 32: unknown argument 'nme' for block-dirty-bitmap-add (did you mean 'name'?)"),
-        ("block-dirty-bitmap-add node=n0 name=b gran=1", "!column 39: unknown argument 'gran' for block-dirty-bitmap-add (did you mean 'granularity'?)"),
-        ("block-dirty-bitmap-add node=n0 name=b zzz=1", "!column 39: unknown argument 'zzz' for block-dirty-bitmap-add"),
+        (
+            "block-dirty-bitmap-add node=n0 nme=b",
+            "!column 32: unknown argument 'nme' for block-dirty-bitmap-add (did you mean 'name'?)"
+        ),
+        (
+            "block-dirty-bitmap-add node=n0 name=b gran=1",
+            "!column 39: unknown argument 'gran' for block-dirty-bitmap-add (did you mean 'granularity'?)"
+        ),
+        (
+            "block-dirty-bitmap-add node=n0 name=b zzz=1",
+            "!column 39: unknown argument 'zzz' for block-dirty-bitmap-add"
+        ),
         (
             "blockdev-add driver=qcow2 node-name=q file.driver=file file.filenme=x",
             "!column 56: unknown argument 'file.filenme' for blockdev-add (did you mean 'file.filename'?)"
         ),
-        ("blockdev-add driver=qcow2 node-name=q lazy-refcount=on", "!column 39: unknown argument 'lazy-refcount' for blockdev-add (did you mean 'lazy-refcounts'?)"),
-        ("block-dirty-bitmap-add node.x=1 name=b", "!column 24: unknown argument 'node.x' for block-dirty-bitmap-add: 'node' has no members"),
+        (
+            "blockdev-add driver=qcow2 node-name=q lazy-refcount=on",
+            "!column 39: unknown argument 'lazy-refcount' for blockdev-add (did you mean 'lazy-refcounts'?)"
+        ),
+        (
+            "block-dirty-bitmap-add node.x=1 name=b",
+            "!column 24: unknown argument 'node.x' for block-dirty-bitmap-add: 'node' has no members"
+        ),
         ("transaction( abort x=1 )", "!column 20: transaction action 'abort' takes no arguments, got 'x'"),
         // Missing arguments, after the line has been read.
         ("block-dirty-bitmap-add node=n0", "!missing argument 'name' (str) for block-dirty-bitmap-add"),
-        ("blockdev-add driver=file node-name=f", "!missing argument 'filename' (str) for blockdev-add with driver=file"),
-        ("blockdev-add driver=qcow2 node-name=q file.driver=file", "!missing argument 'file.filename' (str) for blockdev-add with file.driver=file"),
+        (
+            "blockdev-add driver=file node-name=f",
+            "!missing argument 'filename' (str) for blockdev-add with driver=file"
+        ),
+        (
+            "blockdev-add driver=qcow2 node-name=q file.driver=file",
+            "!missing argument 'file.filename' (str) for blockdev-add with file.driver=file"
+        ),
         ("blockdev-add node-name=q", "!missing argument 'driver' (enum) for blockdev-add"),
-        ("transaction( block-dirty-bitmap-add node=n0 )", "!missing argument 'name' (str) for transaction action 1 'block-dirty-bitmap-add'"),
-        ("transaction( block-dirty-bitmap-ad node=n0 )", "!unknown transaction action 'block-dirty-bitmap-ad' (did you mean 'block-dirty-bitmap-add'?)"),
+        (
+            "transaction( block-dirty-bitmap-add node=n0 )",
+            "!missing argument 'name' (str) for transaction action 1 'block-dirty-bitmap-add'"
+        ),
+        (
+            "transaction( block-dirty-bitmap-ad node=n0 )",
+            "!unknown transaction action 'block-dirty-bitmap-ad' (did you mean 'block-dirty-bitmap-add'?)"
+        ),
         // Values in brackets are checked inside too.
         (
             #"blockdev-create job-id=j options={"driver": "file", "filename": "/x", "size": "big"}"#,
@@ -154,7 +196,8 @@ func schemaOutcome(
             .init(name: "addr", type: "int32"), .init(name: "ioeventfd", type: "bool"),
         ]
         let schema = try await InstalledSchema.schema()
-        let line = "device_add driver=virtio-blk-pci serial=1234 num-queues=0x2 config-wce=off drive=7 addr=06.0 ioeventfd=TRUE x=5"
+        let line =
+            "device_add driver=virtio-blk-pci serial=1234 num-queues=0x2 config-wce=off drive=7 addr=06.0 ioeventfd=TRUE x=5"
         #expect(
             schemaOutcome(of: line, schema: schema, deviceProperties: properties)
                 == #"{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","serial":"1234","num-queues":2,"config-wce":false,"drive":"7","addr":"06.0","ioeventfd":true,"x":5}}"#
@@ -171,7 +214,9 @@ extension SchemaTypingTests {
             text, directive: "add-fd", valueTyping: SchemaValueTyping(schema: schema, checks: true, line: text))
         #expect(parsed.words == ["/dev/null"])
         #expect(JSONValue.object(parsed.arguments).serialized() == #"{"opaque":"7","fdset-id":1}"#)
-        #expect(throws: LineParseError(column: 11, message: "unknown argument 'opaq' for .add-fd (did you mean 'opaque'?)")) {
+        #expect(
+            throws: LineParseError(column: 11, message: "unknown argument 'opaq' for .add-fd (did you mean 'opaque'?)")
+        ) {
             try LineParser.parseArguments(
                 "/dev/null opaq=x", directive: "add-fd",
                 valueTyping: SchemaValueTyping(schema: schema, checks: true, line: "/dev/null opaq=x"))

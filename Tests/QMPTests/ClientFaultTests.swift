@@ -47,7 +47,9 @@ struct ClientFaultTests {
 
     @Test func withoutOOBOfferNegotiatesWithoutArguments() async throws {
         let server = try FakeQMPServer { connection in
-            connection.send(#"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 5}, "package": ""}, "capabilities": []}}"# + "\r\n")
+            connection.send(
+                #"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 5}, "package": ""}, "capabilities": []}}"#
+                    + "\r\n")
             let negotiation = try connection.expect("qmp_capabilities")
             guard negotiation["arguments"] == nil else { throw FakeServerError("unexpected arguments") }
             connection.reply(to: negotiation, with: [:])
@@ -68,7 +70,11 @@ struct ClientFaultTests {
             connection.waitForClose()
         }
         let client = try await connectedClient(server) { $0.negotiate = false }
-        await #expect(throws: QMPError.commandFailed(errorClass: "CommandNotFound", description: "Expecting capabilities negotiation with 'qmp_capabilities'")) {
+        await #expect(
+            throws: QMPError.commandFailed(
+                errorClass: "CommandNotFound", description: "Expecting capabilities negotiation with 'qmp_capabilities'"
+            )
+        ) {
             try await client.execute("query-status")
         }
         await client.disconnect()
@@ -261,7 +267,11 @@ struct ClientFaultTests {
             try connection.handshake()
             let message = try connection.expect("query-status")
             connection.send(bytes: [0xFF, 0xFF])
-            connection.send(bytes: [0xFF] + Array(#"{"event": "STOP", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#.utf8) + [0x0D, 0x0A])
+            connection.send(
+                bytes: [0xFF]
+                    + Array(#"{"event": "STOP", "data": {}, "timestamp": {"seconds": 1, "microseconds": 2}}"#.utf8) + [
+                        0x0D, 0x0A,
+                    ])
             connection.reply(to: message, with: ["status": "paused"])
             connection.waitForClose()
         }
@@ -400,7 +410,8 @@ struct ClientFaultTests {
         }
         // Queued while the reader stalled: the capacity plus what the read in progress brought
         // (reads are at most 256 KiB, and each of these events is over 100 bytes).
-        #expect((firstBatch ?? 0) <= capacity + (256 << 10) / 100, "queued while the reader stalled: \(firstBatch ?? 0)")
+        #expect(
+            (firstBatch ?? 0) <= capacity + (256 << 10) / 100, "queued while the reader stalled: \(firstBatch ?? 0)")
         #expect(received == count, "every event arrives once the reader reads again")
         #expect(outOfOrder == 0)
         #expect(listener.droppedCount == 0)
@@ -429,7 +440,8 @@ struct ClientFaultTests {
         let server = try FakeQMPServer { connection in
             try connection.handshake()
             try connection.answer("stop", after: #"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 0}}"#)
-            try connection.answer("cont", after: #"{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}}"#)
+            try connection.answer(
+                "cont", after: #"{"event": "RESUME", "timestamp": {"seconds": 2, "microseconds": 0}}"#)
             connection.waitForClose()
         }
         let client = try await connectedClient(server) { $0.defaultListenerCapacity = 1 }
@@ -578,7 +590,8 @@ struct ClientFaultTests {
         }
         let client = try await connectedClient(server)
         let reply = try await client.execute("query-status")
-        #expect(reply.serialized() == #"{"a":18446744073709551615,"b":-9223372036854775808,"c":1e308,"d":-0.0,"e":1E-400}"#)
+        #expect(
+            reply.serialized() == #"{"a":18446744073709551615,"b":-9223372036854775808,"c":1e308,"d":-0.0,"e":1E-400}"#)
         await client.disconnect()
     }
 

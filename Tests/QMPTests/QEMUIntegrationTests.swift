@@ -50,7 +50,10 @@ struct QEMUIntegrationTests {
     @Test func commandErrorsCarryQEMUsClassAndDescription() async throws {
         let qemu = try QEMUInstance()
         let client = try await connect(qemu)
-        await #expect(throws: QMPError.commandFailed(errorClass: "CommandNotFound", description: "The command no-such-command has not been found")) {
+        await #expect(
+            throws: QMPError.commandFailed(
+                errorClass: "CommandNotFound", description: "The command no-such-command has not been found")
+        ) {
             try await client.execute("no-such-command")
         }
         await client.disconnect()
@@ -133,7 +136,9 @@ struct QEMUIntegrationTests {
         // As if stopped in a debugger: QEMU reads nothing and answers nothing.
         kill(qemu.pid, SIGSTOP)
         await #expect(throws: QMPError.timedOut("no reply to query-status within 0.5 s")) {
-            try await within(.seconds(10), "the timeout") { try await client.execute("query-status", timeout: .milliseconds(500)) }
+            try await within(.seconds(10), "the timeout") {
+                try await client.execute("query-status", timeout: .milliseconds(500))
+            }
         }
         let waiting = Task { () async throws(QMPError) -> JSONValue in try await client.execute("query-version") }
         try await within(.seconds(10), "query-version written") {
@@ -151,12 +156,16 @@ struct QEMUIntegrationTests {
             withUnsafeCurrentTask { $0?.cancel() }
             return try await client.execute("query-name")
         }
-        await #expect(throws: QMPError.cancelled("query-name was not sent: interrupted")) { try await cancelledEarly.value }
+        await #expect(throws: QMPError.cancelled("query-name was not sent: interrupted")) {
+            try await cancelledEarly.value
+        }
         #expect(messages.withLock { $0.filter { $0.0 == .sent }.count } == sentBefore)
 
         // The late replies come and are dropped; the session goes on with the right replies.
         kill(qemu.pid, SIGCONT)
-        let status = try await within(.seconds(10), "query-status after SIGCONT") { try await client.execute("query-status") }
+        let status = try await within(.seconds(10), "query-status after SIGCONT") {
+            try await client.execute("query-status")
+        }
         #expect(status["status"] == "running")
         let received = messages.withLock { $0.filter { $0.0 == .received }.map(\.1) }
         #expect(received.suffix(3).map { $0.contains("\"status\"") } == [true, false, true], "\(received.suffix(3))")
@@ -228,10 +237,12 @@ struct QEMUIntegrationTests {
         try await client.connect(to: .tcp(host: "127.0.0.1", port: port))
         let fd = open("/dev/null", O_RDONLY)
         defer { close(fd) }
-        await #expect(throws: QMPError.invalidState("file descriptors can only be passed over a UNIX socket, not TCP")) {
+        await #expect(throws: QMPError.invalidState("file descriptors can only be passed over a UNIX socket, not TCP"))
+        {
             try await client.execute("getfd", arguments: ["fdname": "null"], passing: [fd])
         }
-        #expect(try await client.execute("query-status")["status"] == "running", "nothing was sent; the session goes on")
+        #expect(
+            try await client.execute("query-status")["status"] == "running", "nothing was sent; the session goes on")
         await client.disconnect()
         withExtendedLifetime(qemu) {}
     }

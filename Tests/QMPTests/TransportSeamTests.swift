@@ -53,7 +53,11 @@ struct TransportSeamTests {
         }
 
         func close() {
-            guard isClosed.withLock({ closed in defer { closed = true }; return !closed }) else { return }
+            guard
+                isClosed.withLock({ closed in
+                    defer { closed = true }; return !closed
+                })
+            else { return }
             eventLoop.execute { [inbound] in inbound.closed(error: nil, partial: false) }
         }
     }

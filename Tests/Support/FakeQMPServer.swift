@@ -166,7 +166,8 @@ public final class FakeQMPConnection: @unchecked Sendable {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
             var pollFD = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let milliseconds = Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let milliseconds = Int32(
+                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
             if poll(&pollFD, 1, milliseconds) <= 0 { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = recv(descriptor, &chunk, chunk.count, 0)
@@ -292,7 +293,9 @@ public final class FakeQMPConnection: @unchecked Sendable {
     ) {
         var chunk = ""
         for index in 1...count {
-            chunk += #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "\#(idPrefix)\#(index)"}, "timestamp": {"seconds": \#(timestamp.seconds), "microseconds": \#(timestamp.microseconds)}}"# + "\r\n"
+            chunk +=
+                #"{"event": "JOB_STATUS_CHANGE", "data": {"status": "running", "id": "\#(idPrefix)\#(index)"}, "timestamp": {"seconds": \#(timestamp.seconds), "microseconds": \#(timestamp.microseconds)}}"#
+                + "\r\n"
             if index % 1000 == 0 || index == count {
                 send(chunk)
                 chunk = ""

@@ -21,9 +21,11 @@ public final class QEMUInstance: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments =
-            ["-M", machine, "-nodefaults", "-display", "none",
-             "-qmp", "unix:\(socketPath),server=on,wait=off",
-             "-qmp", "unix:\(controlPath),server=on,wait=off"] + extraArguments
+            [
+                "-M", machine, "-nodefaults", "-display", "none",
+                "-qmp", "unix:\(socketPath),server=on,wait=off",
+                "-qmp", "unix:\(controlPath),server=on,wait=off",
+            ] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -39,7 +41,8 @@ public final class QEMUInstance: @unchecked Sendable {
         {
             guard process.isRunning, ContinuousClock.now < deadline else {
                 process.terminate()
-                throw FakeServerError("QEMU did not start (\(Self.binary) \(process.arguments!.joined(separator: " ")))")
+                throw FakeServerError(
+                    "QEMU did not start (\(Self.binary) \(process.arguments!.joined(separator: " ")))")
             }
             usleep(10_000)
         }
@@ -156,7 +159,9 @@ public final class GuestAgentInstance: @unchecked Sendable {
         socketPath = directory.file("ga.sock")
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-b", Self.blocked.joined(separator: ",")]
+        process.arguments = [
+            "-m", "unix-listen", "-p", socketPath, "-t", directory.path, "-b", Self.blocked.joined(separator: ","),
+        ]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

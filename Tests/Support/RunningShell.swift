@@ -62,7 +62,8 @@ public final class RunningShell: @unchecked Sendable {
         while !condition(self) {
             guard ContinuousClock.now < deadline, !Task.isCancelled else {
                 throw FakeServerError(
-                    "timed out waiting for \(what); output: \(standardOutput.suffix(500)) errors: \(standardError.suffix(500))")
+                    "timed out waiting for \(what); output: \(standardOutput.suffix(500)) errors: \(standardError.suffix(500))"
+                )
             }
             usleep(10_000)
         }

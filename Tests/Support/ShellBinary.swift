@@ -80,10 +80,12 @@ public enum ShellBinary {
             group.wait()
             process.waitUntilExit()
             let reason = cancelled ? "the test was cancelled" : "\(timeout)"
-            return Result(status: -1, standardOutput: outputs.output, standardError: outputs.error + "\n[killed after \(reason)]")
+            return Result(
+                status: -1, standardOutput: outputs.output, standardError: outputs.error + "\n[killed after \(reason)]")
         }
         process.waitUntilExit()
-        var result = Result(status: process.terminationStatus, standardOutput: outputs.output, standardError: outputs.error)
+        var result = Result(
+            status: process.terminationStatus, standardOutput: outputs.output, standardError: outputs.error)
         result.crashed = process.terminationReason == .uncaughtSignal
         return result
     }

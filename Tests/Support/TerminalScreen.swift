@@ -140,7 +140,8 @@ public struct TerminalScreen: Sendable, CustomStringConvertible {
             if cell == Self.continuation {
                 // Hidden behind its wide character, or orphaned by an erase: then it is blank.
                 if column > 0, let lead = cellsInRow[column - 1].unicodeScalars.first,
-                   cellsInRow[column - 1] != Self.continuation, Self.width(of: lead) == 2 {
+                    cellsInRow[column - 1] != Self.continuation, Self.width(of: lead) == 2
+                {
                     continue
                 }
                 result.append(" ")
@@ -518,7 +519,8 @@ public struct TerminalScreen: Sendable, CustomStringConvertible {
             cells[row][column - 1] = Self.blank
         }
         if old != Self.continuation, let lead = old.unicodeScalars.first, Self.width(of: lead) == 2,
-           column + 1 < columns, cells[row][column + 1] == Self.continuation {
+            column + 1 < columns, cells[row][column + 1] == Self.continuation
+        {
             cells[row][column + 1] = Self.blank
         }
         cells[row][column] = character

@@ -174,7 +174,9 @@ extension QMPClient: MessageSink {
         guard let transport = state.withLock({ $0.transport }) else { return }
         transport.eventLoop.execute { [self] in
             let listeners = state.withLock { $0.listeners }
-            let stillFull = listeners.contains { $0.overflow == .pauseReading && $0.isFull(onSpace: resumeReadingWhenRoom) }
+            let stillFull = listeners.contains {
+                $0.overflow == .pauseReading && $0.isFull(onSpace: resumeReadingWhenRoom)
+            }
             if !stillFull { setReading(true) }
         }
     }

@@ -128,7 +128,8 @@ public final class QMPClient: Sendable {
     /// and performs the handshake.
     public func accept(from listener: QMPSocketListener, timeout: Duration) async throws(QMPError) {
         try await connect(describingFailureAs: "could not accept a connection on \(listener.path)") { inbound in
-            let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int32(
+                clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             let fd = try await NIOThreadPool.singleton.runIfActive {
                 try UnixSocket.acceptOne(listening: listener.descriptor, timeoutMilliseconds: milliseconds)
             }
@@ -211,7 +212,10 @@ public final class QMPClient: Sendable {
             state.phase = mode == .qmp ? .greeting : .agentSync(id: Int.random(in: 1...Int(Int32.max)))
         }
         let timeout = configuration.handshakeTimeout
-        let timer = transport.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+        let timer = transport.eventLoop.scheduleTask(
+            in: .nanoseconds(
+                Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        ) { [self] in
             let what = state.withLock { state -> String? in
                 guard state.runstate == .connecting else { return nil }
                 switch state.phase {
@@ -398,7 +402,8 @@ public final class QMPClient: Sendable {
                             let mark = EventMark(sequence: self.state.withLock { $0.eventSequence })
                             continuation.resume(returning: .success(Reply(message: JSONObject(), eventMark: mark)))
                         case .failure(let error):
-                            continuation.resume(returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
+                            continuation.resume(
+                                returning: .failure(.disconnected("could not send \(name): \(Self.describe(error))")))
                         }
                     }
                     return

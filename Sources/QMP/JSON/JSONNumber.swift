@@ -27,7 +27,8 @@ public struct JSONNumber: Sendable, Hashable {
     public init(_ value: Double) {
         precondition(value.isFinite, "JSON cannot represent \(value)")
         // Swift prints the shortest text that reads back as the same double.
-        self.text = value == value.rounded() && abs(value) < 1e16 && !(value == 0 && value.sign == .minus)
+        self.text =
+            value == value.rounded() && abs(value) < 1e16 && !(value == 0 && value.sign == .minus)
             ? String(Int64(value)) : "\(value)"
     }
 

@@ -18,7 +18,8 @@ enum UnixSocket {
         }
     }
 
-    private static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) throws(QMPError)
+    private static func withAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T)
+        throws(QMPError)
         -> T
     {
         var address = sockaddr_un()

@@ -70,7 +70,9 @@ public final class DeviceCatalog: Sendable {
             if let known = state.propertiesResult[name] { return (known, nil) }
             if let running = state.properties[name] { return (nil, running) }
             let task = Task { [client] () -> [Property]? in
-                guard let reply = try? await client.execute("device-list-properties", arguments: ["typename": .string(name)])
+                guard
+                    let reply = try? await client.execute(
+                        "device-list-properties", arguments: ["typename": .string(name)])
                 else { return nil }
                 let properties = (reply.arrayValue ?? []).compactMap { item -> Property? in
                     guard let property = item["name"]?.stringValue else { return nil }

@@ -39,7 +39,9 @@ extension QMPSchema {
         return set
     }
 
-    private func addVariants(of object: ObjectType, at path: [String], typed: TypedValues, to set: inout MemberSet, depth: Int) {
+    private func addVariants(
+        of object: ObjectType, at path: [String], typed: TypedValues, to set: inout MemberSet, depth: Int
+    ) {
         guard let tag = object.tag, depth < 8 else { return }
         if let value = typed[path + [tag]], let variant = object.variantType(for: value),
             let variantObject = objectType(named: variant)

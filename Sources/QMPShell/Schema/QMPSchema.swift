@@ -177,7 +177,9 @@ public struct QMPSchema: Sendable {
             }
             return .alternate(members.compactMap { $0["type"]?.stringValue })
         case "object":
-            guard let members = object["members"]?.arrayValue else { throw SchemaError("object \(name) has no members") }
+            guard let members = object["members"]?.arrayValue else {
+                throw SchemaError("object \(name) has no members")
+            }
             var list: [SchemaMember] = []
             list.reserveCapacity(members.count)
             for member in members {
@@ -303,7 +305,8 @@ extension QMPSchema {
         if let endless = types.keys.sorted().first(where: { !finite.contains($0) }) {
             let what: String
             if case .alternate? = types[endless]?.kind { what = "alternate" } else { what = "object" }
-            throw SchemaError("\(what) \(endless) has no finite value: its required members lead back to it without end")
+            throw SchemaError(
+                "\(what) \(endless) has no finite value: its required members lead back to it without end")
         }
     }
 }

@@ -67,7 +67,9 @@ public struct SchemaCache: Sendable {
             return text.isEmpty ? nil : text
         }
         // The XDG specification ignores relative paths.
-        if let base = variable("XDG_CACHE_HOME"), base.hasPrefix("/") { return SchemaCache(directory: base + "/qmp-shell") }
+        if let base = variable("XDG_CACHE_HOME"), base.hasPrefix("/") {
+            return SchemaCache(directory: base + "/qmp-shell")
+        }
         if let home = variable("HOME") { return SchemaCache(directory: home + "/.cache/qmp-shell") }
         return nil
     }

@@ -68,9 +68,11 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         // The tokens of the action being written: those after its name.
         let start = tokens.lastIndex { if case .word = $0.kind { return true } else { return false } }
         var result = CompletionResult(replacementLength: word.count, candidates: [])
-        if let start, case .word(let action) = tokens[start].kind, let data = schema.transactionActionType(action.text) {
+        if let start, case .word(let action) = tokens[start].kind, let data = schema.transactionActionType(action.text)
+        {
             let context = Context(tokens: tokens[(start + 1)...])
-            result = completeArgument(schema, root: data, command: "transaction", context: context, word: word, open: false)
+            result = completeArgument(
+                schema, root: data, command: "transaction", context: context, word: word, open: false)
         }
         // Action names have neither `=` nor `.`: for such a word both replace it whole.
         if !word.contains("=") && !word.contains(".") {
@@ -123,13 +125,16 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         }
         guard let set = schema.memberSet(of: parentType, at: parent, typed: context.typed) else { return .none }
         var candidates: [String] = []
-        for member in set.members where member.name.hasPrefix(prefix) && !context.given.contains(parent + [member.name]) {
+        for member in set.members where member.name.hasPrefix(prefix) && !context.given.contains(parent + [member.name])
+        {
             candidates += Self.suffixes(for: member.typeName, in: schema).map { member.name + $0 }
         }
         if parent.isEmpty, let deviceProperties {
             let declared = Set(set.members.map(\.name))
             for property in deviceProperties
-            where property.name.hasPrefix(prefix) && !declared.contains(property.name) && !context.given.contains([property.name]) {
+            where property.name.hasPrefix(prefix) && !declared.contains(property.name)
+                && !context.given.contains([property.name])
+            {
                 candidates.append(property.name + "=")
             }
         }
@@ -153,7 +158,9 @@ public struct SchemaCompleter: Completer.ArgumentCompleting {
         switch schema.type(named: typeName)?.kind {
         case .object?: return ["."]
         case .alternate(let branches)?:
-            let hasObject = branches.contains { if case .object? = schema.type(named: $0)?.kind { true } else { false } }
+            let hasObject = branches.contains {
+                if case .object? = schema.type(named: $0)?.kind { true } else { false }
+            }
             return hasObject ? [".", "="] : ["="]
         default: return ["="]
         }

@@ -21,7 +21,9 @@ public struct SchemaValidator: Sendable {
             if let problem = problem(inActions: actions) { return problem }
             var rest = arguments
             rest["actions"] = nil
-            return problem(with: .object(rest), type: entry.argumentType, path: [], subject: command, open: false, skip: ["actions"])
+            return problem(
+                with: .object(rest), type: entry.argumentType, path: [], subject: command, open: false,
+                skip: ["actions"])
         }
         return problem(
             with: .object(arguments), type: entry.argumentType, path: [], subject: command,
@@ -37,7 +39,9 @@ public struct SchemaValidator: Sendable {
             guard let dataType = schema.transactionActionType(type) else {
                 return "unknown transaction action '\(type)'" + Suggestion.clause(for: type, among: names)
             }
-            if let problem = problem(with: action["data"] ?? .object([:]), type: dataType, path: [], subject: subject, open: false) {
+            if let problem = problem(
+                with: action["data"] ?? .object([:]), type: dataType, path: [], subject: subject, open: false)
+            {
                 return problem
             }
         }
@@ -60,7 +64,8 @@ public struct SchemaValidator: Sendable {
         case .enumeration(let values):
             guard let text = value.stringValue else { return mismatch() }
             if values.contains(text) { return nil }
-            return "'\(name)' expects \(schema.expectation(type)); got '\(text)'" + Suggestion.clause(for: text, among: values)
+            return "'\(name)' expects \(schema.expectation(type)); got '\(text)'"
+                + Suggestion.clause(for: text, among: values)
         case .array(let element):
             guard let elements = value.arrayValue else { return mismatch() }
             for (index, item) in elements.enumerated() {
@@ -106,7 +111,8 @@ public struct SchemaValidator: Sendable {
                 return "unknown argument '\(full)' for \(subject)" + (suggestion ?? "")
             }
             if let problem = problem(
-                with: member.value, type: declaredMember.typeName, path: path + [member.key], subject: subject, open: false)
+                with: member.value, type: declaredMember.typeName, path: path + [member.key], subject: subject,
+                open: false)
             {
                 return problem
             }
@@ -118,7 +124,8 @@ public struct SchemaValidator: Sendable {
             {
                 because = " with \(Self.render(path + [tag]))=\(value)"
             }
-            return "missing argument '\(Self.render(path + [member.name]))' (\(schema.describe(member.typeName, enumLimit: 40))) "
+            return
+                "missing argument '\(Self.render(path + [member.name]))' (\(schema.describe(member.typeName, enumLimit: 40))) "
                 + "for \(subject)\(because)"
         }
         return nil

@@ -125,7 +125,9 @@ public struct SchemaValueTyping: ValueTyping {
         let kinds = branches.compactMap { schema.type(named: $0)?.kind }
         if !argument.wasQuoted {
             for kind in kinds {
-                if case .builtin(let builtin) = kind, builtin != .string, let value = Self.scalar(argument.text, as: builtin) {
+                if case .builtin(let builtin) = kind, builtin != .string,
+                    let value = Self.scalar(argument.text, as: builtin)
+                {
                     return value
                 }
             }
@@ -195,7 +197,8 @@ public struct SchemaValueTyping: ValueTyping {
         if candidates.isEmpty && index == 0 {
             message = "\(subject) takes no arguments, got '\(argument.key)'"
         } else if candidates.isEmpty {
-            message = "unknown argument '\(argument.key)' for \(subject): '\(parent.joined(separator: "."))' has no members"
+            message =
+                "unknown argument '\(argument.key)' for \(subject): '\(parent.joined(separator: "."))' has no members"
         } else {
             let suggestion = Suggestion.closest(to: argument.keyPath[index], among: candidates).map {
                 " (did you mean '\((parent + [$0]).joined(separator: "."))'?)"
