@@ -86,6 +86,13 @@ stop() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
+  # A daemon that was killed outright leaves its domains' QEMUs running: their pid files say which.
+  local pidfile qemu
+  for pidfile in "$dir"/run/libvirt/qemu/*.pid; do
+    [ -e "$pidfile" ] && [ "$(basename "$pidfile")" != driver.pid ] || continue
+    qemu=$(cat "$pidfile" 2>/dev/null) || continue
+    grep -qa qemu-system "/proc/$qemu/cmdline" 2>/dev/null && kill -9 "$qemu" 2>/dev/null || true
+  done
   rm -rf "$dir"
 }
 

@@ -207,14 +207,33 @@ struct LibvirtShellFaultTests {
     }
 
     @Test func libvirtdDyingMidSessionEndsItWithOneLine() throws {
-        let daemon = try ExtraLibvirtd()
-        let domain = try LibvirtTestDomain(name: "qmp-shell-orphan", uri: daemon.uri)
+        var daemon: ExtraLibvirtd? = try ExtraLibvirtd()
+        let uri = daemon!.uri
+        var domain: LibvirtTestDomain? = try LibvirtTestDomain(name: "qmp-shell-orphan", uri: uri)
+        #expect(domain?.name == "qmp-shell-orphan")
         let terminal = try PseudoTerminalSession(
-            executable: ShellBinary.path, arguments: ["--domain", domain.name, "--connect", daemon.uri],
+            executable: ShellBinary.path, arguments: ["--domain", "qmp-shell-orphan", "--connect", uri],
             environment: ["NO_COLOR": "1", "HOME": "/nonexistent"])
         try terminal.waitForText("(QEMU) ", timeout: .seconds(30))
-        try daemon.kill()
+        try daemon!.kill()
         try terminal.waitForText("libvirtd closed the connection", timeout: .seconds(30))
         #expect(try terminal.waitForExit(timeout: .seconds(20)) == 3)
+        // The daemon died without its domain: stopping what is left takes the domain's QEMU too.
+        domain = nil
+        daemon = nil
+        #expect(Self.runningQEMUs(named: "qmp-shell-orphan").isEmpty, "a QEMU of the killed daemon is still running")
+    }
+
+    /// Process ids of QEMUs started for a domain called `name` (libvirt names the guest on QEMU's
+    /// command line).
+    static func runningQEMUs(named name: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard Int(entry) != nil, let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                return false
+            }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.first?.hasSuffix("qemu-system-x86_64") == true && arguments.contains("guest=\(name),debug-threads=on")
+        }
     }
 }
