@@ -233,7 +233,8 @@ struct LibvirtShellFaultTests {
                 return false
             }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.first?.hasSuffix("qemu-system-x86_64") == true && arguments.contains("guest=\(name),debug-threads=on")
+            return arguments.first?.hasSuffix("qemu-system-x86_64") == true
+                && arguments.contains("guest=\(name),debug-threads=on")
         }
     }
 }
