@@ -10,10 +10,15 @@ public struct LibvirtTarget: Sendable {
     /// The libvirt connection URI.
     public let uri: String
 
-    /// `uri`, else `$LIBVIRT_DEFAULT_URI`, else `qemu:///system`: virsh's order.
+    /// `domain` on `uri`, else on ``connectionURI(_:environment:)``'s default.
     public init(domain: String, uri: String?, environment: (String) -> String?) {
         self.domain = domain
-        self.uri = uri ?? environment("LIBVIRT_DEFAULT_URI").flatMap { $0.isEmpty ? nil : $0 } ?? "qemu:///system"
+        self.uri = Self.connectionURI(uri, environment: environment)
+    }
+
+    /// `given`, else `$LIBVIRT_DEFAULT_URI`, else `qemu:///system`: virsh's order.
+    public static func connectionURI(_ given: String?, environment: (String) -> String?) -> String {
+        given ?? environment("LIBVIRT_DEFAULT_URI").flatMap { $0.isEmpty ? nil : $0 } ?? "qemu:///system"
     }
 
     /// How notices and the banner name it.

@@ -7,14 +7,14 @@ import Synchronization
 /// connection the words so far name (`--connect URI`), or none when libvirt cannot say.
 enum DomainCompletion {
     static func runningDomains(words: [String]) -> [String] {
-        var uri: String?
-        if let index = words.firstIndex(of: "--connect"), index + 1 < words.count { uri = words[index + 1] }
-        let target = LibvirtTarget(domain: "", uri: uri) { environmentValue($0) }
+        var given: String?
+        if let index = words.firstIndex(of: "--connect"), index + 1 < words.count { given = words[index + 1] }
+        let uri = LibvirtTarget.connectionURI(given) { environmentValue($0) }
         let names = Names()
         let done = DispatchSemaphore(value: 0)
         // Argument parsing is synchronous; libvirt's calls run on a queue of their own.
         Task {
-            names.set((try? await LibvirtTarget.runningDomains(uri: target.uri)) ?? [])
+            names.set((try? await LibvirtTarget.runningDomains(uri: uri)) ?? [])
             done.signal()
         }
         return done.wait(timeout: .now() + 5) == .success ? names.get() : []

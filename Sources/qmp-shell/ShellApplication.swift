@@ -24,12 +24,10 @@ struct ShellApplication {
             return await runNonInteractive(runner, output: output)
         }
 
-        let libvirtTarget = (command.domain ?? (command.listDomains ? "" : nil)).map {
-            LibvirtTarget(domain: $0, uri: command.connectURI) { environmentValue($0) }
-        }
-        if command.listDomains, let libvirtTarget {
+        if command.listDomains {
+            let uri = LibvirtTarget.connectionURI(command.connectURI) { environmentValue($0) }
             do throws(QMPError) {
-                for name in try await LibvirtTarget.runningDomains(uri: libvirtTarget.uri) {
+                for name in try await LibvirtTarget.runningDomains(uri: uri) {
                     output.result(name + "\n")
                 }
                 return .success
@@ -39,6 +37,9 @@ struct ShellApplication {
             }
         }
 
+        let libvirtTarget = command.domain.map {
+            LibvirtTarget(domain: $0, uri: command.connectURI) { environmentValue($0) }
+        }
         var address: QMPAddress?
         if !command.launch && libvirtTarget == nil {
             guard let addressText = command.address ?? environmentValue("QMP_SOCKET") else {

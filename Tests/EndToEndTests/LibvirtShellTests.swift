@@ -62,6 +62,12 @@ struct LibvirtShellTests {
         let result = try ShellBinary.run(["--list-domains", "--connect", try PrivateLibvirtd.uri()])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.lines.contains(domain.name), "\(result.lines)")
+        // What the generated completions run on Tab after `--connect URI --domain ` (bash's form).
+        let completed = try ShellBinary.run([
+            "---completion", "--", "--domain", "4", "0", "qmp-shell", "--connect", try PrivateLibvirtd.uri(),
+            "--domain", "",
+        ])
+        #expect(completed.lines.contains(domain.name), "\(completed.lines)")
     }
 
     @Test func quitEndsTheDomainAndSaysSo() throws {
