@@ -82,8 +82,11 @@ public final class SchemaStore: Sendable {
     /// without a connection, if the server has none, or at once when the calling task is
     /// cancelled (Ctrl-C); the loading goes on for the next line.
     public func schema() async -> QMPSchema? {
-        // Loaded: every line of a long script asks, and need not wait on anything.
-        if let current { return current }
+        // Loaded: every line of a long script asks, and need not wait on anything. Only the
+        // server's own schema counts here: a cached one, until the server confirms it, serves Tab.
+        if let client = link.client, let loaded = state.withLock({ $0.client === client ? $0.schema : nil }) {
+            return loaded
+        }
         guard let task = loadingTask() else { return nil }
         let waiter = CancellableWait<QMPSchema?>()
         return await withTaskCancellationHandler {
