@@ -64,8 +64,7 @@ struct HistoryFile {
         let text = merged.suffix(limit).map { $0 + "\n" }.joined()
 
         if let failure = FileIO.replace(resolvedPath(), with: Array(text.utf8)) {
-            errno = failure
-            return problem("write")
+            return problem("write", code: failure)
         }
         return nil
     }
@@ -125,8 +124,9 @@ struct HistoryFile {
         return String(cString: resolved)
     }
 
-    private func problem(_ verb: String) -> String {
-        "could not \(verb) history file \(path): \(errnoText())"
+    /// The message for a failed `verb`, with the system's words for `code`.
+    private func problem(_ verb: String, code: Int32 = errno) -> String {
+        "could not \(verb) history file \(path): \(errnoText(code))"
     }
 
     /// GNU readline's `#` followed by seconds since the epoch, written when HISTTIMEFORMAT is set.

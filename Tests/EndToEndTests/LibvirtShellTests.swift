@@ -173,16 +173,10 @@ struct LibvirtShellFaultTests {
     }
 
     @Test func aDomainThatIsNotRunningIsSaid() throws {
-        let directory = try TemporaryDirectory(prefix: "qmp-domain")
-        let xml = directory.file("domain.xml")
-        try """
-        <domain type='qemu'><name>qmp-shell-defined</name><memory unit='MiB'>64</memory>
-        <os><type arch='x86_64' machine='q35'>hvm</type></os></domain>
-        """.write(toFile: xml, atomically: true, encoding: .utf8)
-        try PrivateLibvirtd.virsh(["define", xml])
-        defer { _ = try? PrivateLibvirtd.virsh(["undefine", "qmp-shell-defined"]) }
+        let domain = try LibvirtTestDomain(name: "qmp-shell-defined", running: false)
+        defer { withExtendedLifetime(domain) {} }
         let result = try ShellBinary.run([
-            "--domain", "qmp-shell-defined", "--connect", try PrivateLibvirtd.uri(), "-c", "query-status",
+            "--domain", domain.name, "--connect", try PrivateLibvirtd.uri(), "-c", "query-status",
         ])
         #expect(result.status == 3)
         #expect(result.standardError.contains("domain 'qmp-shell-defined' on"), "\(result.standardError)")

@@ -85,14 +85,8 @@ struct LibvirtDomainTests {
             }
         case "not running":
             let connection = try await LibvirtConnection.open(uri)
-            let directory = try TemporaryDirectory(prefix: "qmp-domain")
-            let xml = directory.file("defined.xml")
-            try """
-            <domain type='qemu'><name>qmp-test-defined</name><memory unit='MiB'>64</memory>
-            <os><type arch='x86_64' machine='q35'>hvm</type></os></domain>
-            """.write(toFile: xml, atomically: true, encoding: .utf8)
-            try PrivateLibvirtd.virsh(["define", xml])
-            defer { _ = try? PrivateLibvirtd.virsh(["undefine", "qmp-test-defined"]) }
+            let defined = try LibvirtTestDomain(name: "qmp-test-defined", running: false)
+            defer { withExtendedLifetime(defined) {} }
             await #expect(throws: QMPError.couldNotConnect("domain 'qmp-test-defined' on \(uri) is not running")) {
                 try await connection.domain("qmp-test-defined")
             }

@@ -98,16 +98,19 @@ public final class ExtraLibvirtd: Sendable {
     }
 }
 
-/// A transient TCG domain with no disk on the private libvirtd (`virsh create`), destroyed on deinit.
+/// A TCG domain with no disk on the private libvirtd: transient and running (`virsh create`),
+/// destroyed on deinit; or only defined (`virsh define`), never started, undefined on deinit.
 public final class LibvirtTestDomain: Sendable {
     public let name: String
     private let uri: String?
+    private let running: Bool
 
-    /// Creates and starts the domain (on the suite's daemon unless `uri` names another); `name`
-    /// must be unique among the running tests' domains.
-    public init(name: String, uri: String? = nil) throws {
+    /// Creates the domain and starts it unless `running` is false (on the suite's daemon unless
+    /// `uri` names another); `name` must be unique among the running tests' domains.
+    public init(name: String, uri: String? = nil, running: Bool = true) throws {
         self.name = name
         self.uri = uri
+        self.running = running
         let directory = try TemporaryDirectory(prefix: "qmp-domain")
         let xml = directory.file("domain.xml")
         try """
@@ -118,7 +121,7 @@ public final class LibvirtTestDomain: Sendable {
           <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
         </domain>
         """.write(toFile: xml, atomically: true, encoding: .utf8)
-        try PrivateLibvirtd.virsh(["create", xml], uri: uri)
+        try PrivateLibvirtd.virsh([running ? "create" : "define", xml], uri: uri)
     }
 
     /// The domain's UUID, as virsh prints it.
@@ -132,6 +135,6 @@ public final class LibvirtTestDomain: Sendable {
     }
 
     deinit {
-        _ = try? PrivateLibvirtd.virsh(["destroy", name], uri: uri)
+        _ = try? PrivateLibvirtd.virsh([running ? "destroy" : "undefine", name], uri: uri)
     }
 }

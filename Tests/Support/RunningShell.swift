@@ -14,10 +14,7 @@ public final class RunningShell: @unchecked Sendable {
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: ShellBinary.path)
         process.arguments = arguments
-        var variables = ProcessInfo.processInfo.environment
-        variables["NO_COLOR"] = "1"
-        for (key, value) in environment { variables[key] = value }
-        process.environment = variables
+        process.environment = ShellBinary.environment(adding: environment)
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout

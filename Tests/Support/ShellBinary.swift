@@ -16,6 +16,15 @@ public enum ShellBinary {
         return directory.appendingPathComponent("qmp-shell").path
     }
 
+    /// The tests' environment for the shell: this process's, with NO_COLOR set (output is
+    /// compared as text) and `variables` added over it.
+    public static func environment(adding variables: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        for (key, value) in variables { environment[key] = value }
+        return environment
+    }
+
     /// What a run printed and how it ended.
     public struct Result: Sendable {
         /// The exit status; -1 if the run was killed for taking too long.
@@ -45,10 +54,7 @@ public enum ShellBinary {
         // `executable` runs the shell itself (say setpriv, as another user), given in `arguments`.
         process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
-        var variables = ProcessInfo.processInfo.environment
-        variables["NO_COLOR"] = "1"
-        for (key, value) in environment { variables[key] = value }
-        process.environment = variables
+        process.environment = Self.environment(adding: environment)
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()
