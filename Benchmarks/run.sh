@@ -4,6 +4,7 @@
 # comparison side by side on this machine and prints a table of ratios. The output is also kept in
 # .bench/last-run.txt.
 #
+# It also compiles the replay's raw C client (Benchmarks/raw_lockstep.c, with cc).
 # For the `libvirt` comparison (unless --only leaves it out) it also compiles the C client
 # (Benchmarks/libvirt_lockstep.c, with gcc against libvirt-dev), starts a private libvirtd
 # (scripts/private-libvirtd.sh, in a folder of /tmp) and creates a transient domain on it; the
@@ -37,6 +38,11 @@ BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
 STATIC_SCRATCH=.build-release/static
 echo "==> building qmp-shell as make install does (release, --static-swift-stdlib, $STATIC_SCRATCH)"
 swift build -c release --product qmp-shell --static-swift-stdlib --scratch-path "$STATIC_SCRATCH"
+
+# The `replay` comparison's C client: the least a client of the QMP socket does, in lock step.
+RAW_CLIENT="$BENCH_DIR/raw_lockstep"
+echo "==> compiling the raw C client ($RAW_CLIENT)"
+cc -O2 -Wall -Wextra -o "$RAW_CLIENT" Benchmarks/raw_lockstep.c
 
 # Whether the `libvirt` comparison runs: it does unless --only names others only.
 wants_libvirt() {
@@ -76,4 +82,5 @@ XML
 fi
 
 "$BIN/qmp-bench" --python "$PYTHON" --peers Benchmarks/peers --shell "$STATIC_SCRATCH/release/qmp-shell" \
+    --raw-client "$RAW_CLIENT" \
     "${LIBVIRT_ARGS[@]}" "$@" 2>&1 | tee "$BENCH_DIR/last-run.txt"

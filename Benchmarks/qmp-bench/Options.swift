@@ -17,10 +17,13 @@ struct Options: Sendable {
     var libvirtURI: String?
     var libvirtDomain: String?
     var libvirtClient: String?
+    /// The `replay` comparison's C client, compiled from `Benchmarks/raw_lockstep.c`
+    /// (`Benchmarks/run.sh` compiles it).
+    var rawClient: String?
 
     static let usage = """
         usage: qmp-bench [--python PATH] [--peers DIR] [--shell PATH] [--runs N] [--only ID]... [--require-goals]
-                         [--libvirt-uri URI --libvirt-domain NAME --libvirt-client PATH]
+                         [--raw-client PATH] [--libvirt-uri URI --libvirt-domain NAME --libvirt-client PATH]
 
           --python PATH     Python with the peers installed (default: python3)
           --peers DIR       directory of the peer scripts (default: Benchmarks/peers)
@@ -28,6 +31,7 @@ struct Options: Sendable {
           --runs N          measurements per side; the table shows medians (default: 5)
           --only ID         run only this benchmark (repeatable); ids: \(Benchmarks.all.map(\.id).joined(separator: ", "))
           --require-goals   exit 1 if a comparison misses its goal
+          --raw-client PATH       for `replay`: the C client built from Benchmarks/raw_lockstep.c
           --libvirt-uri URI       for `libvirt`: the URI of a libvirtd the bench may use (Benchmarks/run.sh
                                   starts a private one)
           --libvirt-domain NAME   for `libvirt`: a running domain on it, which the bench suspends and resumes
@@ -60,6 +64,7 @@ struct Options: Sendable {
                 }
                 options.only.append(id)
             case "--require-goals": options.requireGoals = true
+            case "--raw-client": options.rawClient = try value(for: argument)
             case "--libvirt-uri": options.libvirtURI = try value(for: argument)
             case "--libvirt-domain": options.libvirtDomain = try value(for: argument)
             case "--libvirt-client": options.libvirtClient = try value(for: argument)
