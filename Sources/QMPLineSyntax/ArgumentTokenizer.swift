@@ -72,6 +72,12 @@ public enum ArgumentTokenizer {
 
     /// The tokens of `text`, whose first character is at column `firstColumn` of the line.
     public static func tokenize(_ text: some StringProtocol, firstColumn: Int = 1) throws(LineParseError) -> [Token] {
+        if let words = plainWords(text, firstColumn: firstColumn) { return words }
+        return try scannedTokens(text, firstColumn: firstColumn)
+    }
+
+    /// ``tokenize(_:firstColumn:)`` character by character, for any text.
+    static func scannedTokens(_ text: some StringProtocol, firstColumn: Int) throws(LineParseError) -> [Token] {
         var scanner = Scanner(characters: Array(text), firstColumn: firstColumn)
         var tokens: [Token] = []
         while let token = try scanner.nextToken() {

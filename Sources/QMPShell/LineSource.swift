@@ -67,11 +67,13 @@ public final class FileLineSource: LineSource {
         while true {
             // Only the bytes not searched yet are searched: a long line read in many pieces costs
             // its length, not its length times the number of pieces.
-            if let newline = buffer[(start + scanned)...].firstIndex(of: 0x0A) {
+            if let newline = Self.firstNewline(in: buffer, from: start + scanned) {
                 var end = newline
                 if end > start && buffer[end - 1] == 0x0D { end -= 1 }
                 if end - start > Self.maximumLineLength { return try fail(Self.tooLong) }
-                let line = String(decoding: buffer[start..<end], as: UTF8.self)
+                let line = buffer.withUnsafeBufferPointer {
+                    String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+                }
                 start = newline + 1
                 scanned = 0
                 return line
@@ -92,6 +94,17 @@ public final class FileLineSource: LineSource {
             if error != 0 { return try fail(ShellError("cannot read on: \(errnoText(error))")) }
             if chunk.isEmpty { ended = true }
             buffer.append(contentsOf: chunk)
+        }
+    }
+
+    /// The index of the first `\n` of `bytes` at or after `offset` (`memchr`: a replayed script
+    /// searches every byte it runs).
+    private static func firstNewline(in bytes: [UInt8], from offset: Int) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer -> Int? in
+            guard offset < buffer.count, let base = buffer.baseAddress,
+                let found = memchr(base + offset, 0x0A, buffer.count - offset)
+            else { return nil }
+            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
         }
     }
 
