@@ -76,13 +76,23 @@ public final class LibvirtTransport: QMPTransport {
     }
 
     public func send(_ message: [UInt8]) -> EventLoopFuture<Void> {
+        guard case .object(let command) = try? JSONParser.parse(message) else {
+            return eventLoop.makeFailedFuture(QMPError.invalidState("not a JSON object"))
+        }
+        return send(command: command, id: command["id"])
+    }
+
+    /// The client's commands come here as they are: no JSON text to parse again for the id.
+    public func send(_ message: JSONObject, id: Int) -> EventLoopFuture<Void> {
+        send(command: message, id: .number(JSONNumber(id)))
+    }
+
+    /// Sends `command` without its `id` (libvirt refuses ids); the reply gets `id` back.
+    private func send(command message: JSONObject, id: JSONValue?) -> EventLoopFuture<Void> {
         guard !state.withLock({ $0.closed }) else {
             return eventLoop.makeFailedFuture(QMPError.disconnected("the connection to libvirt is closed"))
         }
-        guard case .object(var command) = try? JSONParser.parse(message) else {
-            return eventLoop.makeFailedFuture(QMPError.invalidState("not a JSON object"))
-        }
-        let id = command["id"]
+        var command = message
         command["id"] = nil
         if command["exec-oob"] != nil {
             reply(["error": ["class": "GenericError", "desc": .string(Self.outOfBandRefusal)]], id: id)
@@ -98,7 +108,7 @@ public final class LibvirtTransport: QMPTransport {
             domain.monitorCommand(JSONValue.object(command).serialized(), passing: descriptors) { [self] result in
                 switch result {
                 case .success(let text):
-                    guard case .object(let answer) = try? JSONParser.parse(Array(text.utf8)) else {
+                    guard case .object(let answer) = try? JSONParser.parse(text) else {
                         end(
                             because: .protocolViolation(
                                 "libvirt passed on a reply that is not a JSON object: \(text.prefix(120))"))
@@ -145,11 +155,15 @@ public final class LibvirtTransport: QMPTransport {
         if closed { cancel([registration]) }
     }
 
-    /// Puts the client's id back on a reply (or on one made here) and hands it on.
+    /// Puts the client's id back on a reply (or on one made here) and hands it on as it is.
     private func reply(_ answer: JSONObject, id: JSONValue?) {
         var answer = answer
         answer["id"] = id
-        deliver(.object(answer))
+        eventLoop.execute { [self, answer] in
+            guard !state.withLock({ $0.inboundEnded }) else { return }
+            inbound.receive(answer)
+            inbound.endOfBatch()
+        }
     }
 
     private func deliver(_ event: LibvirtMonitorEvent) {

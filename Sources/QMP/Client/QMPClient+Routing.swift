@@ -24,17 +24,40 @@ extension QMPClient: MessageSink {
             fail(.protocolViolation("the server sent \(Self.preview(bytes)) where a JSON object was expected"))
             return false
         }
+        return receive(message, phase: phase, size: bytes.count)
+    }
+
+    func receive(object message: JSONObject) -> Bool {
+        // The text is made only for what needs it: the observer, and an event's size.
+        var text: String?
+        func wireText() -> String {
+            if let text { return text }
+            let made = JSONValue.object(message).serialized()
+            text = made
+            return made
+        }
+        if let observer = configuration.messageObserver { observer(.received, wireText()) }
+        let phase = state.withLock { $0.phase }
+        if case .agentSync(let id) = phase {
+            if message["return"]?.intValue == id { completeHandshake(.success(message)) }
+            return true
+        }
+        return receive(message, phase: phase, size: message["event"] != nil ? wireText().utf8.count : 0)
+    }
+
+    /// Handles a parsed message; `size` is its wire size (what an event counts against the bounds).
+    private func receive(_ message: JSONObject, phase: Phase, size: Int) -> Bool {
         if phase == .greeting {
             // QEMU can write an event before the greeting to a client that connects while it
             // starts (RESUME, seen in tests): the event is kept like any other.
             if message["event"] != nil && message["QMP"] == nil {
-                routeEvent(message, size: bytes.count)
+                routeEvent(message, size: size)
             } else {
                 completeHandshake(.success(message))
             }
             return true
         }
-        return route(message, size: bytes.count)
+        return route(message, size: size)
     }
 
     /// The guest agent's protocol: after `guest-sync-delimited`, everything up to the agent's

@@ -388,13 +388,14 @@ public final class QMPClient: Sendable {
                 case .success(let registeredTransport):
                     transport = registeredTransport
                 }
-                var outgoing = message
-                outgoing["id"] = .number(JSONNumber(id))
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(128)
-                JSONValue.object(outgoing).write(to: &bytes)
-                configuration.messageObserver?(.sent, String(decoding: bytes, as: UTF8.self))
-                let written = transport.send(bytes)
+                let written: EventLoopFuture<Void>
+                if let observer = configuration.messageObserver {
+                    let bytes = Self.wireBytes(of: message, id: id)
+                    observer(.sent, String(decoding: bytes, as: UTF8.self))
+                    written = transport.send(bytes)
+                } else {
+                    written = transport.send(message, id: id)
+                }
                 guard expectsReply else {
                     written.whenComplete { outcome in
                         switch outcome {
@@ -427,6 +428,16 @@ public final class QMPClient: Sendable {
         }
         timer?.cancel()
         return try result.get()
+    }
+
+    /// The JSON text of `message` sent as command `id`: its `id` member replaced (or added).
+    static func wireBytes(of message: JSONObject, id: Int) -> [UInt8] {
+        var outgoing = message
+        outgoing["id"] = .number(JSONNumber(id))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        JSONValue.object(outgoing).write(to: &bytes)
+        return bytes
     }
 
     /// Stops waiting for the reply to command `id`, failing its caller with `error`. The id is

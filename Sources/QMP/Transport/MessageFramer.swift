@@ -8,6 +8,9 @@ protocol MessageSink: AnyObject, Sendable {
     /// delivers nothing more, not even the rest of the same read.
     @discardableResult
     func receive(message: UnsafeRawBufferPointer) -> Bool
+    /// One message already parsed (see ``QMPInbound/receive(_:)``); returns as ``receive(message:)``.
+    @discardableResult
+    func receive(object message: JSONObject) -> Bool
     /// Every complete message of the latest read has been passed to ``receive(message:)``.
     func endOfRead()
     /// The stream broke its framing (a message larger than the limit).

@@ -18,6 +18,12 @@ public protocol QMPTransport: AnyObject, Sendable {
     /// The future fails when the message could not be sent.
     func send(_ message: [UInt8]) -> EventLoopFuture<Void>
 
+    /// Sends one command: `message` with `id` as its `id` member (in place of the caller's own).
+    /// A transport that carries whole messages (libvirt's passthrough) implements it to take the
+    /// message as it is, without parsing its text again; the default writes the JSON text and
+    /// sends that as the `send` of bytes does.
+    func send(_ message: JSONObject, id: Int) -> EventLoopFuture<Void>
+
     /// Passes `descriptors` to the server ahead of the next message (SCM_RIGHTS, for `add-fd` and
     /// `getfd`), after everything already sent. Throws when this transport cannot.
     func passDescriptors(_ descriptors: [Int32]) async throws(QMPError)
@@ -28,6 +34,12 @@ public protocol QMPTransport: AnyObject, Sendable {
 
     /// Ends the connection; ``QMPInbound/closed(error:partial:)`` follows.
     func close()
+}
+
+extension QMPTransport {
+    public func send(_ message: JSONObject, id: Int) -> EventLoopFuture<Void> {
+        send(QMPClient.wireBytes(of: message, id: id))
+    }
 }
 
 /// The client's side of a ``QMPTransport``: where the transport hands what the server sends.
@@ -44,6 +56,14 @@ public struct QMPInbound: Sendable {
     @discardableResult
     public func receive(message: UnsafeRawBufferPointer) -> Bool {
         sink.receive(message: message)
+    }
+
+    /// One whole message the transport has already parsed (a transport that carries whole
+    /// messages, such as libvirt's passthrough, need not write it out as text for the client to
+    /// parse again). Returns `false` when the message broke the protocol and ended the session.
+    @discardableResult
+    public func receive(_ message: JSONObject) -> Bool {
+        sink.receive(object: message)
     }
 
     /// Every message of the latest batch has been received: events queued so far go to the
