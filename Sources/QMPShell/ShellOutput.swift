@@ -1,4 +1,6 @@
 import Glibc
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Where the shell writes: results (replies, events) and diagnostics (errors, notices).
@@ -21,30 +23,97 @@ extension ShellOutput {
 
 /// Standard output and standard error, written with one `write(2)` per call so lines never mix.
 ///
+/// A script's results to a pipe or a file may be written in batches (``init(batchingResults:)``):
+/// each result waits at most ``batchInterval`` before it is written, so a reader is woken once per
+/// batch instead of once per reply, which a lock-step replay otherwise pays for in every command's
+/// round trip. A diagnostic first writes the results before it, so the two streams keep their
+/// order.
+///
 /// When standard output's reader has gone (`qmp-shell -f big.qmp SOCK | head -1`), the shell ends
 /// at once, silently, killed by SIGPIPE as `cat` or `yes` would be (a shell reports 141): nothing
 /// more is sent to the server. A closed standard error is ignored.
 public final class StandardStreams: ShellOutput {
-    private let lock = Mutex(())
+    /// The longest a batched result waits before it is written.
+    public static let batchInterval = Duration.milliseconds(10)
+    /// A batch this large is written at once.
+    static let batchLimit = 64 << 10
 
-    public init() {}
+    private struct Batch {
+        var bytes: [UInt8] = []
+        var flushScheduled = false
+    }
 
-    public func result(_ text: String) { write(text, to: 1) }
+    private let batching: Bool
+    private let lock = Mutex(Batch())
+
+    /// Every result written at once.
+    public convenience init() { self.init(batchingResults: false) }
+
+    /// With `batchingResults`, results are written in batches of at most ``batchInterval``; call
+    /// ``flush()`` before the program ends.
+    public init(batchingResults: Bool) {
+        batching = batchingResults
+    }
+
+    public func result(_ text: String) {
+        guard batching else {
+            write(text, to: 1)
+            return
+        }
+        let scheduleFlush = lock.withLock { batch -> Bool in
+            batch.bytes.append(contentsOf: text.utf8)
+            if batch.bytes.count >= Self.batchLimit {
+                Self.writeAll(batch.bytes, to: 1)
+                batch.bytes.removeAll(keepingCapacity: true)
+                return false
+            }
+            defer { batch.flushScheduled = true }
+            return !batch.flushScheduled
+        }
+        if scheduleFlush {
+            MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) { [self] in
+                lock.withLock { batch in
+                    batch.flushScheduled = false
+                    Self.writeBatch(&batch)
+                }
+            }
+        }
+    }
+
     public func diagnostic(_ text: String) { write(text, to: 2) }
+
+    /// Writes the results still waiting in a batch.
+    public func flush() {
+        lock.withLock { Self.writeBatch(&$0) }
+    }
 
     private func write(_ text: String, to descriptor: Int32) {
         var text = text
-        lock.withLock { _ in
-            text.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    if written < 0 && errno == EPIPE && descriptor == 1 { Self.endBecauseTheReaderLeft() }
-                    if written <= 0 { return }
-                    offset += written
-                }
-            }
+        lock.withLock { batch in
+            // The results before a diagnostic come before it.
+            Self.writeBatch(&batch)
+            text.withUTF8 { Self.writeAll($0, to: descriptor) }
+        }
+    }
+
+    private static func writeBatch(_ batch: inout Batch) {
+        guard !batch.bytes.isEmpty else { return }
+        writeAll(batch.bytes, to: 1)
+        batch.bytes.removeAll(keepingCapacity: true)
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBufferPointer { writeAll($0, to: descriptor) }
+    }
+
+    private static func writeAll(_ bytes: UnsafeBufferPointer<UInt8>, to descriptor: Int32) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno == EPIPE && descriptor == 1 { endBecauseTheReaderLeft() }
+            if written <= 0 { return }
+            offset += written
         }
     }
 

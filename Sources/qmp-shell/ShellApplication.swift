@@ -9,10 +9,12 @@ struct ShellApplication {
     let command: QMPShellCommand
 
     func run() async -> ExitStatus {
-        let output = StandardStreams()
         let interactive =
             command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
             && !command.listDomains
+        // A script's replies to a pipe or a file go out in batches of at most 10 ms.
+        let output = StandardStreams(batchingResults: !interactive && !command.watch && isatty(1) == 0)
+        defer { output.flush() }
         let configuration = makeConfiguration(interactive: interactive)
         let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
         let diagnostics = DiagnosticSink(output)
