@@ -24,10 +24,11 @@ extension ShellOutput {
 /// Standard output and standard error, written with one `write(2)` per call so lines never mix.
 ///
 /// A script's results to a pipe or a file may be written in batches (``init(batchingResults:)``):
-/// each result waits at most ``batchInterval`` before it is written, so a reader is woken once per
-/// batch instead of once per reply, which a lock-step replay otherwise pays for in every command's
+/// the first result after a quiet spell is written at once, later ones wait at most
+/// ``batchInterval``, so a reader is woken once per batch instead of once per reply, which a lock-step replay otherwise pays for in every command's
 /// round trip. A diagnostic first writes the results before it, so the two streams keep their
-/// order.
+/// order, and each result checks (with `poll`, which wakes nobody) that standard output's reader
+/// is still there.
 ///
 /// When standard output's reader has gone (`qmp-shell -f big.qmp SOCK | head -1`), the shell ends
 /// at once, silently, killed by SIGPIPE as `cat` or `yes` would be (a shell reports 141): nothing
@@ -41,6 +42,8 @@ public final class StandardStreams: ShellOutput {
     private struct Batch {
         var bytes: [UInt8] = []
         var flushScheduled = false
+        /// When results were last written: the first result after a quiet spell is written at once.
+        var lastWrite = ContinuousClock.now - StandardStreams.batchInterval
     }
 
     private let batching: Bool
@@ -62,14 +65,20 @@ public final class StandardStreams: ShellOutput {
         }
         let scheduleFlush = lock.withLock { batch -> Bool in
             batch.bytes.append(contentsOf: text.utf8)
+            if !batch.flushScheduled, ContinuousClock.now - batch.lastWrite >= Self.batchInterval {
+                Self.writeBatch(&batch)
+                return false
+            }
             if batch.bytes.count >= Self.batchLimit {
-                Self.writeAll(batch.bytes, to: 1)
-                batch.bytes.removeAll(keepingCapacity: true)
+                Self.writeBatch(&batch)
                 return false
             }
             defer { batch.flushScheduled = true }
             return !batch.flushScheduled
         }
+        // A reader that has gone is noticed at once, as without batching (see the class comment):
+        // a poll, which wakes nobody, instead of a write.
+        if Self.readerHasGone() { flush() }
         if scheduleFlush {
             MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) { [self] in
                 lock.withLock { batch in
@@ -96,10 +105,18 @@ public final class StandardStreams: ShellOutput {
         }
     }
 
+    /// Whether standard output is a pipe (or socket) whose reader has closed it: writing would
+    /// fail with EPIPE.
+    private static func readerHasGone() -> Bool {
+        var standardOutput = pollfd(fd: 1, events: Int16(POLLOUT), revents: 0)
+        return poll(&standardOutput, 1, 0) == 1 && standardOutput.revents & Int16(POLLERR | POLLHUP) != 0
+    }
+
     private static func writeBatch(_ batch: inout Batch) {
         guard !batch.bytes.isEmpty else { return }
         writeAll(batch.bytes, to: 1)
         batch.bytes.removeAll(keepingCapacity: true)
+        batch.lastWrite = .now
     }
 
     private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
