@@ -76,8 +76,11 @@ public final class LibvirtTransport: QMPTransport {
     }
 
     public func send(_ message: [UInt8]) -> EventLoopFuture<Void> {
+        guard !state.withLock({ $0.closed }) else {
+            return eventLoop.makeFailedFuture(QMPError.disconnected("the connection to libvirt is closed"))
+        }
         guard case .object(let command) = try? JSONParser.parse(message) else {
-            return eventLoop.makeFailedFuture(QMPError.invalidState("not a JSON object"))
+            return eventLoop.makeFailedFuture(QMPError.invalidArgument("not a JSON object"))
         }
         return send(command: command, id: command["id"])
     }
@@ -132,7 +135,7 @@ public final class LibvirtTransport: QMPTransport {
 
     public func passDescriptors(_ descriptors: [Int32]) async throws(QMPError) {
         guard !domain.connection.isRemote else {
-            throw .invalidState(
+            throw .invalidArgument(
                 "file descriptors can only be passed to a domain of a local libvirtd, not \(domain.connection.uri)")
         }
         state.withLock { $0.descriptors = descriptors }
