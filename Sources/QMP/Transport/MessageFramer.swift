@@ -19,6 +19,15 @@ protocol MessageSink: AnyObject, Sendable {
     func connectionClosed(error: (any Error)?, partial: Bool)
 }
 
+extension MessageSink {
+    /// By default, the message's JSON text to ``receive(message:)``.
+    func receive(object message: JSONObject) -> Bool {
+        var bytes: [UInt8] = []
+        JSONValue.object(message).write(to: &bytes)
+        return bytes.withUnsafeBytes { receive(message: $0) }
+    }
+}
+
 /// Splits the byte stream into messages. QEMU ends each JSON message with `\r\n` (qemu-ga with
 /// `\n`), and JSON text never contains a raw newline, so a line is a message. Leading 0xFF bytes
 /// (qemu-ga's sync sentinel, or strays) and whitespace are skipped.
