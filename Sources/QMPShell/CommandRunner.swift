@@ -50,7 +50,7 @@ public final class CommandRunner: @unchecked Sendable {
     }
 
     /// The client to use, `nil` in a dry run, or the outcome for a command while disconnected.
-    private func currentClient() -> Result<QMPClient?, LineOutcomeError> {
+    func currentClient() -> Result<QMPClient?, LineOutcomeError> {
         guard link.hasServer else { return .success(nil) }
         guard let client = link.client else { return .failure(LineOutcomeError(.failed(link.absence))) }
         return .success(client)
@@ -279,6 +279,10 @@ public final class CommandRunner: @unchecked Sendable {
             return await source(path)
         case .addFD, .getFD:
             return await passFile(directive, text)
+        case .qomTree:
+            return await qomTree(text)
+        case .job:
+            return await job(text)
         }
     }
 

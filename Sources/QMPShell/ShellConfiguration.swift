@@ -14,6 +14,9 @@ public struct ShellConfiguration: Sendable {
     public var eventNames: Set<String> = []
     /// Use ANSI colours in terminal output.
     public var color = false
+    /// Results go to a terminal (the interactive shell, or standard output is one): directives
+    /// that have a table for people (`.qom-tree`) show it instead of JSON lines.
+    public var resultsOnTerminal = false
     /// History file for the interactive shell; `nil` keeps no history.
     public var historyFile: String?
     /// Queue size for events waiting to be shown; beyond it the oldest are dropped and counted.

@@ -278,6 +278,7 @@ struct ShellApplication {
         configuration.schemaChecks = !command.noSchemaCheck
         configuration.commandTimeout = command.commandTimeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         configuration.eventNames = Set(command.events)
+        configuration.resultsOnTerminal = interactive || isatty(1) == 1
         let colorTerminal =
             isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"
