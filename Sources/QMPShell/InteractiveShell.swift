@@ -75,6 +75,8 @@ public final class InteractiveShell {
     private let banner: String
     private let running: RunningLine
     private let recorder: ScriptRecorder?
+    /// Called after each line has run (what Tab learned from the server may have changed).
+    public var afterEachLine: (@Sendable () -> Void)?
 
     /// The runner's schema store, if any, is loaded for each connection just after the prompt
     /// appears, so Tab can complete arguments.
@@ -128,6 +130,7 @@ public final class InteractiveShell {
                 recorder?.dropTransaction()
             case .line(let line):
                 let outcome = await running.run { [runner] in await runner.run(line: line) }
+                afterEachLine?()
                 recorder?.note(line, outcome: outcome, inTransaction: runner.isInTransaction)
                 // `quit` ends QEMU and so the session, as the user asked: a success, whether or
                 // not the reply came before the connection closed.

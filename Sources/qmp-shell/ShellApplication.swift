@@ -220,7 +220,11 @@ struct ShellApplication {
         diagnostics: DiagnosticSink, schema: SchemaStore?
     ) async -> ExitStatus {
         let completer = Completer(hmp: configuration.hmp)
-        if let schema { completer.setArgumentCompleter(SchemaCompleter(store: schema)) }
+        let live = LiveValues(link: link)
+        if let schema {
+            completer.setArgumentCompleter(
+                LiveCompleter(inner: SchemaCompleter(store: schema), schema: { schema.current }, live: live))
+        }
         let running = RunningLine()
         let editor: LineEditor
         do {
@@ -263,6 +267,7 @@ struct ShellApplication {
         let shell = InteractiveShell(
             connector: connector, runner: runner, editor: editor, completer: completer, formatter: formatter,
             banner: banner, running: running, recorder: recorder)
+        shell.afterEachLine = { live.invalidate() }
         let status = await shell.run()
         editor.close()
         return status
