@@ -4,7 +4,7 @@ public enum Directive: String, CaseIterable, Sendable {
     case addFD = "add-fd"
     case getFD = "getfd"
     case qomTree = "qom-tree"
-    case job
+    case job, jobs
 
     /// One line of usage, for `.help`.
     public var usage: String {
@@ -31,6 +31,7 @@ public enum Directive: String, CaseIterable, Sendable {
             return ".job ID [timeout=SECONDS] [dismiss=on|off]\n"
                 + "                                drive job ID to its end (complete, finalize, dismiss);\n"
                 + "                                fails with the job's error; default timeout 60 s"
+        case .jobs: return ".jobs                           the jobs and the migration, once"
         }
     }
 

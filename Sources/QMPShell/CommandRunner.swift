@@ -283,6 +283,8 @@ public final class CommandRunner: @unchecked Sendable {
             return await qomTree(text)
         case .job:
             return await job(text)
+        case .jobs:
+            return await jobs(text)
         }
     }
 

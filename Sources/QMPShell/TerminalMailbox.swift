@@ -29,6 +29,8 @@ final class TerminalMailbox: Sendable {
         var historyProblemTaken = false
         /// Bytes of print requests not yet taken by the terminal thread.
         var pendingPrintBytes = 0
+        /// Status lines to show above the prompt from now on, not yet taken.
+        var status: [String]?
     }
 
     /// What the terminal thread takes in one go.
@@ -36,6 +38,7 @@ final class TerminalMailbox: Sendable {
         var requests: [Request]
         var cancelledReads: Set<UInt64>
         var closeRequested: Bool
+        var status: [String]?
     }
 
     private let state = Mutex(State())
@@ -84,6 +87,15 @@ final class TerminalMailbox: Sendable {
             return false
         }
         if !direct { wake() }
+    }
+
+    func setStatus(_ lines: [String]) {
+        let open = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.status = lines
+            return true
+        }
+        if open { wake() }
     }
 
     func enqueueRead(_ request: ReadRequest) {
@@ -137,9 +149,11 @@ final class TerminalMailbox: Sendable {
             defer {
                 state.requests.removeAll()
                 state.pendingPrintBytes = 0
+                state.status = nil
             }
             return Batch(
-                requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested)
+                requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested,
+                status: state.status)
         }
     }
 

@@ -267,8 +267,16 @@ struct ShellApplication {
         let shell = InteractiveShell(
             connector: connector, runner: runner, editor: editor, completer: completer, formatter: formatter,
             banner: banner, running: running, recorder: recorder)
-        shell.afterEachLine = { live.invalidate() }
+        let board =
+            configuration.progressBars
+            ? ProgressBoard(link: link, editor: editor, printer: printer, formatter: formatter) : nil
+        shell.afterEachLine = { line in
+            live.invalidate()
+            board?.noteLine(line)
+        }
+        let progress = Task { await board?.run() }
         let status = await shell.run()
+        progress.cancel()
         editor.close()
         return status
     }
@@ -284,6 +292,8 @@ struct ShellApplication {
         configuration.commandTimeout = command.commandTimeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         configuration.eventNames = Set(command.events)
         configuration.resultsOnTerminal = interactive || isatty(1) == 1
+        configuration.progressBars =
+            interactive && environmentValue("NO_COLOR") == nil && environmentValue("TERM") != "dumb"
         let colorTerminal =
             isatty(interactive ? 0 : 1) == 1 && environmentValue("NO_COLOR") == nil
             && environmentValue("TERM") != "dumb"

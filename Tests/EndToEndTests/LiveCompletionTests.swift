@@ -7,22 +7,6 @@ import Testing
 /// Tab completes names the running VM knows, asked of real QEMU when Tab is pressed.
 @Suite("Live values on Tab against real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct LiveCompletionTests {
-    /// A shell in a pseudo-terminal on `qemu`.
-    static func shell(on qemu: QEMUInstance, home: TemporaryDirectory) throws -> PseudoTerminalSession {
-        let terminal = try PseudoTerminalSession(
-            executable: ShellBinary.path, arguments: [qemu.socketPath],
-            environment: ["HOME": home.path, "NO_COLOR": "1"], columns: 120, rows: 40)
-        try terminal.waitForText("(QEMU) ")
-        return terminal
-    }
-
-    /// Runs `line` and waits for its reply (`{"return"` after it).
-    static func run(_ line: String, in terminal: PseudoTerminalSession) throws {
-        let before = terminal.transcript.components(separatedBy: #"{"return""#).count
-        terminal.send(line + "\r")
-        try terminal.waitForScreen { _ in terminal.transcript.components(separatedBy: #"{"return""#).count > before }
-    }
-
     /// Types `partial`, presses Tab until the line reads `expected` (a trailing space included:
     /// the screen's lines are trimmed, the cursor is not), then drops the line (Ctrl-C).
     static func expectTab(_ partial: String, completesTo expected: String, in terminal: PseudoTerminalSession) throws {
@@ -43,25 +27,26 @@ struct LiveCompletionTests {
         let home = try TemporaryDirectory(prefix: "qmp-home")
         let source = qemu.directory.file("source.raw")
         #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
-        let terminal = try Self.shell(on: qemu, home: home)
-        try Self.run("blockdev-add driver=file node-name=disk0 filename=\(source)", in: terminal)
-        try Self.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
+        let terminal = try LiveTerminal.open(on: qemu, home: home, environment: ["NO_COLOR": "1"])
+        try LiveTerminal.run("blockdev-add driver=file node-name=disk0 filename=\(source)", in: terminal)
+        try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
         try Self.expectTab(
             "block-dirty-bitmap-add node=di", completesTo: "block-dirty-bitmap-add node=disk0 ", in: terminal)
         try Self.expectTab(
             "blockdev-backup device=disk0 target=si", completesTo: "blockdev-backup device=disk0 target=sink ",
             in: terminal)
-        try Self.run("device_add driver=pci-testdev id=tdev", in: terminal)
+        try LiveTerminal.run("device_add driver=pci-testdev id=tdev", in: terminal)
         try Self.expectTab("device_del id=td", completesTo: "device_del id=tdev ", in: terminal)
-        try Self.run("blockdev-backup job-id=slowjob device=disk0 target=sink sync=full speed=4096", in: terminal)
+        try LiveTerminal.run(
+            "blockdev-backup job-id=slowjob device=disk0 target=sink sync=full speed=4096", in: terminal)
         try Self.expectTab("job-pause id=s", completesTo: "job-pause id=slowjob ", in: terminal)
         try Self.expectTab(
             "block-job-set-speed device=s", completesTo: "block-job-set-speed device=slowjob ", in: terminal)
-        try Self.run("object-add qom-type=memory-backend-ram id=mem0 size=1048576", in: terminal)
+        try LiveTerminal.run("object-add qom-type=memory-backend-ram id=mem0 size=1048576", in: terminal)
         try Self.expectTab("object-del id=m", completesTo: "object-del id=mem0 ", in: terminal)
-        try Self.run(#"chardev-add id=chr0 backend={"type":"null","data":{}}"#, in: terminal)
+        try LiveTerminal.run(#"chardev-add id=chr0 backend={"type":"null","data":{}}"#, in: terminal)
         try Self.expectTab("chardev-remove id=ch", completesTo: "chardev-remove id=chr0 ", in: terminal)
-        try Self.run("netdev_add type=user id=net0", in: terminal)
+        try LiveTerminal.run("netdev_add type=user id=net0", in: terminal)
         try Self.expectTab("netdev_del id=n", completesTo: "netdev_del id=net0 ", in: terminal)
         try Self.expectTab(
             "device_add driver=e1000 netdev=n", completesTo: "device_add driver=e1000 netdev=net0 ", in: terminal)
@@ -86,9 +71,9 @@ struct LiveCompletionTests {
     @Test func aStoppedServerGivesNoCandidatesAndThePromptStaysLive() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let terminal = try Self.shell(on: qemu, home: home)
+        let terminal = try LiveTerminal.open(on: qemu, home: home, environment: ["NO_COLOR": "1"])
         // The schema is loaded (a typed line was checked against it) before QEMU stops.
-        try Self.run("object-add qom-type=memory-backend-ram id=mem0 size=1048576", in: terminal)
+        try LiveTerminal.run("object-add qom-type=memory-backend-ram id=mem0 size=1048576", in: terminal)
         kill(qemu.pid, SIGSTOP)
         defer { kill(qemu.pid, SIGCONT) }
         terminal.send("object-del id=m")

@@ -139,6 +139,11 @@ struct JobDriver {
     /// The error a `BLOCK_JOB_COMPLETED` event of the job carried (an auto-dismissed block job
     /// leaves no other trace of it).
     private func blockJobError() -> String? {
+        Self.blockJobError(id, in: client)
+    }
+
+    /// The error the last `BLOCK_JOB_COMPLETED` or `BLOCK_JOB_CANCELLED` of job `id` carried.
+    static func blockJobError(_ id: String, in client: QMPClient) -> String? {
         client.eventHistory.last {
             ($0.name == "BLOCK_JOB_COMPLETED" || $0.name == "BLOCK_JOB_CANCELLED")
                 && $0.data["device"]?.stringValue == id

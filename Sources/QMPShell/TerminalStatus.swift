@@ -1,0 +1,26 @@
+/// The status lines the terminal thread keeps between the printed output and the prompt (live
+/// progress), and how many rows of them are on screen.
+struct TerminalStatus {
+    private(set) var lines: [String] = []
+    /// Rows drawn above the prompt now.
+    var shownRows = 0
+    /// New lines came since they were last drawn.
+    private(set) var changed = false
+
+    mutating func replace(with lines: [String]) {
+        guard lines != self.lines || (lines.isEmpty && shownRows > 0) else { return }
+        self.lines = lines
+        changed = true
+    }
+
+    /// Up from the prompt's first row to the first status row.
+    var up: String { shownRows > 0 ? "\u{1b}[\(shownRows)A" : "" }
+
+    /// The lines, each cut to fit one row of `columns` (so each is exactly one row) and with
+    /// control characters escaped; records them as shown.
+    mutating func draw(columns: Int) -> String {
+        changed = false
+        shownRows = lines.count
+        return lines.map { String($0.escapingControlCharacters.prefix(max(1, columns - 1))) + "\n" }.joined()
+    }
+}
