@@ -99,8 +99,9 @@ public final class CommandRunner: @unchecked Sendable {
             switch item {
             case .message(let message):
                 if let lineSchema, configuration.schemaChecks, let command = message["execute"]?.stringValue,
-                    let problem = SchemaValidator(schema: lineSchema).problem(
-                        command: command, arguments: message["arguments"]?.objectValue ?? [:])
+                    let problem = Self.unknownCommand(command, in: lineSchema)
+                        ?? SchemaValidator(schema: lineSchema).problem(
+                            command: command, arguments: message["arguments"]?.objectValue ?? [:])
                 {
                     return .failed(problem)
                 }
@@ -166,7 +167,7 @@ public final class CommandRunner: @unchecked Sendable {
             let reply = try await client.request(message, passing: descriptors, timeout: configuration.commandTimeout)
             if let error = reply.message["error"] {
                 if quitting { link.noteQuit(false) }
-                printer.printReply(formatter.json(reply.message), after: reply.eventMark)
+                printer.printReply(formatter.reply(reply.message), after: reply.eventMark)
                 return .commandError("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
             }
             if let text {
@@ -396,6 +397,7 @@ public final class CommandRunner: @unchecked Sendable {
         guard parsed.words.count == 1, let name = parsed.words.first else {
             return .failed(".wait: expected one event name, then key=value conditions, got '\(text)'")
         }
+        if let unknown = await unknownEvent(name) { return .failed(".wait: " + unknown) }
         var conditions = parsed.arguments
         var timeout: Duration = .seconds(30)
         if let value = conditions["timeout"] {

@@ -14,13 +14,22 @@ struct ShellApplication {
             command.commands.isEmpty && command.script == nil && !command.watch && isatty(0) == 1
             && !command.listDomains
         let configuration = makeConfiguration(interactive: interactive)
-        let formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
+        let formatter = {
+            var formatter = OutputFormatter(pretty: command.pretty, color: configuration.color)
+            formatter.readableEvents = interactive
+            return formatter
+        }()
         let diagnostics = DiagnosticSink(output)
 
         if command.dryRun {
             let link = ServerLink(client: nil, listener: nil)
             let printer = EventPrinter(link: link, output: output, formatter: formatter)
-            let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
+            // The schema the server named on the command line had last time, if the cache has it.
+            let cached = (command.address ?? environmentValue("QMP_SOCKET")).flatMap { try? QMPAddress(parsing: $0) }
+                .flatMap { SchemaCache.standard()?.schema(forServer: SchemaCache.serverName(of: $0)) }
+            let runner = CommandRunner(
+                link: link, configuration: configuration, printer: printer, formatter: formatter,
+                schema: cached.map { SchemaStore(fixed: $0) })
             return await runNonInteractive(runner, output: output)
         }
 
@@ -135,12 +144,19 @@ struct ShellApplication {
         let schema =
             configuration.hmp || command.guestAgent
             ? nil
-            : SchemaStore(link: link, cache: SchemaCache.standard()) {
+            : SchemaStore(
+                link: link, cache: SchemaCache.standard(),
+                server: address.map(SchemaCache.serverName(of:))
+                    ?? libvirtTarget?.place
+            ) {
                 diagnostics.write(formatter.notice("qmp-shell: \($0)"))
             }
 
         let status: ExitStatus
-        if command.watch {
+        if let schema, let problems = await EventNameCheck.problems(command.events, store: schema) {
+            for problem in problems { output.diagnostic(formatter.error("qmp-shell: " + problem)) }
+            status = .usage
+        } else if command.watch {
             status = await runWatch(link: link, connector: connector, output: output, formatter: formatter)
         } else if interactive {
             status = await runInteractive(

@@ -1,0 +1,23 @@
+import QMP
+
+extension OutputFormatter {
+    /// An event as shown: its JSON line, or with ``readableEvents`` the local time with
+    /// milliseconds, the name and the data (compact, or indented with `-p`); on a colour
+    /// terminal the time is dim and the name cyan, apart from replies.
+    public func event(_ event: QMPEvent) -> String {
+        guard readableEvents else { return json(event.message) }
+        let time = EventWatcher.localTime(event.timestamp)
+        // The server's text, bound for a terminal (the data is JSON, escaped already).
+        let name = event.name.escapingControlCharacters
+        let data = event.data.isEmpty ? "" : " " + event.data.serialized(pretty ? .pretty : .compact)
+        guard color else { return "\(time) \(name)\(data)\n" }
+        return "\u{1B}[2m\(time)\u{1B}[0m \u{1B}[36m\(name)\u{1B}[0m\(data)\n"
+    }
+
+    /// A reply as shown: its JSON, red on a colour terminal when it is an error.
+    public func reply(_ message: JSONObject) -> String {
+        let text = json(message)
+        guard color, message["error"] != nil else { return text }
+        return "\u{1B}[31m" + text.dropLast() + "\u{1B}[0m\n"
+    }
+}
