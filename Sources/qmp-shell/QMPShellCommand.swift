@@ -1,5 +1,6 @@
 import Glibc
 import ArgumentParser
+import QMPSchema
 import QMPShell
 
 /// The command line: a drop-in for Python's qmp-shell (`-H -v -p -l -N`), plus scripting,
@@ -99,7 +100,7 @@ struct QMPShellCommand: ParsableCommand {
     var guestAgent = false
 
     @Option(help: ArgumentHelp("Use colour (NO_COLOR is honoured).", valueName: "WHEN"))
-    var color: ColorChoice = .auto
+    var color: ShellOptions.ColorChoice = .auto
 
     @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
     var launch = false
@@ -137,10 +138,6 @@ struct QMPShellCommand: ParsableCommand {
 
     @Flag(help: "Print the running domains of the libvirt connection, one per line, and exit.")
     var listDomains = false
-
-    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
-        case auto, always, never
-    }
 
     func validate() throws {
         // Lines piped on standard input are a script, as with `-f -`.
@@ -207,5 +204,44 @@ struct QMPShellCommand: ParsableCommand {
         if listDomains && (domain != nil || address != nil || launch || !commands.isEmpty || script != nil || watch) {
             throw ValidationError("--list-domains only lists: give it nothing but --connect")
         }
+    }
+}
+
+extension ShellOptions.ColorChoice: ExpressibleByArgument {}
+
+extension QMPShellCommand {
+    /// The run the command line asks for.
+    var options: ShellOptions {
+        var options = ShellOptions()
+        options.address = address
+        options.hmp = hmp
+        options.verbose = verbose
+        options.pretty = pretty
+        options.logfile = logfile
+        options.skipNegotiation = skipNegotiation
+        options.commands = commands
+        options.script = script
+        options.keepGoing = keepGoing
+        options.commandTimeout = commandTimeout
+        options.dryRun = dryRun
+        options.noSchemaCheck = noSchemaCheck
+        options.events = events
+        options.watch = watch
+        options.count = count
+        options.timeout = timeout
+        options.record = record
+        options.guestAgent = guestAgent
+        options.color = color
+        options.launch = launch
+        options.qemuCommand = qemuCommand
+        options.reconnect = reconnect
+        options.retryDelay = retryDelay
+        options.retries = retries
+        options.history = history
+        options.noHistory = noHistory
+        options.domain = domain
+        options.connectURI = connectURI
+        options.listDomains = listDomains
+        return options
     }
 }

@@ -1,4 +1,5 @@
 import QMP
+import QMPSchema
 
 extension CommandRunner {
     /// Why `command` is refused before it is sent: the server's schema has no such command.

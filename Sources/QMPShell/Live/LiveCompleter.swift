@@ -1,17 +1,18 @@
 import QMPLineSyntax
+import QMPSchema
 
 /// Tab for the values only the running VM knows: in front of the schema's completer, it answers
 /// for the arguments that take a node name, a device, job, object, chardev or netdev id, a QOM path
 /// or a QOM property (``LiveValueKind/kind(command:keyPath:takesString:qomPath:)`` decides
 /// which, from the command and the member's type in the schema), and leaves the rest to it.
-public struct LiveCompleter: Completer.ArgumentCompleting {
-    private let inner: any Completer.ArgumentCompleting
+public struct LiveCompleter: ArgumentCompleting {
+    private let inner: any ArgumentCompleting
     private let schema: @Sendable () -> QMPSchema?
     private let live: LiveValues
 
     /// Completes with `live` in front of `inner`, reading the schema through `schema`.
     public init(
-        inner: any Completer.ArgumentCompleting, schema: @escaping @Sendable () -> QMPSchema?, live: LiveValues
+        inner: any ArgumentCompleting, schema: @escaping @Sendable () -> QMPSchema?, live: LiveValues
     ) {
         self.inner = inner
         self.schema = schema

@@ -1,4 +1,6 @@
+import Glibc
 import QMP
+import ShellSystem
 
 extension OutputFormatter {
     /// An event as shown: its JSON line, or with ``readableEvents`` the local time with
@@ -19,5 +21,29 @@ extension OutputFormatter {
         let text = json(message)
         guard color, message["error"] != nil else { return text }
         return "\u{1B}[31m" + text.dropLast() + "\u{1B}[0m\n"
+    }
+}
+
+extension OutputFormatter {
+    /// This formatter, showing events for people when `readable` (the interactive shell).
+    public func readingEvents(_ readable: Bool) -> OutputFormatter {
+        var formatter = self
+        formatter.readableEvents = readable
+        return formatter
+    }
+}
+
+extension ShellConfiguration {
+    /// This configuration with what the running VM's views need to know: whether results go to a
+    /// terminal (the interactive shell, or standard output is one) and whether progress lines may
+    /// be drawn (the interactive shell, without `NO_COLOR` or `TERM=dumb`).
+    public func live(
+        interactive: Bool, environment: (String) -> String? = { environmentValue($0) },
+        standardOutputIsTerminal: Bool = isatty(1) == 1
+    ) -> ShellConfiguration {
+        var configuration = self
+        configuration.resultsOnTerminal = interactive || standardOutputIsTerminal
+        configuration.progressBars = interactive && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        return configuration
     }
 }

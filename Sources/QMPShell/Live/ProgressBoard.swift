@@ -1,4 +1,5 @@
 import QMP
+import QMPLineEditing
 import Synchronization
 
 /// Live progress of jobs and migration in the interactive shell: one line per job above the
@@ -153,7 +154,7 @@ extension ProgressBoard {
     /// the events): plain when completed, as an error when the job failed.
     public convenience init(link: ServerLink, editor: LineEditor, printer: EventPrinter, formatter: OutputFormatter) {
         self.init(
-            link: link, showStatus: { editor.setStatus($0) },
+            link: link, showStatus: { editor.setStatus($0.map(\.escapingControlCharacters)) },
             printLine: { line in
                 let failed = line.error != nil || line.status == "failed"
                 printer.printDiagnostic(
