@@ -83,4 +83,32 @@ struct ProgressTests {
         terminal.send("\u{4}")
         #expect(try terminal.waitForExit() == 0)
     }
+
+    @Test func jobInAScriptDrawsItsBarOnAStandardErrorTerminalAndErasesIt() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let source = qemu.directory.file("source.raw")
+        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let output = qemu.directory.file("out.jsonl")
+        let lines = [
+            "blockdev-add driver=file node-name=src filename=\(source)",
+            "blockdev-add driver=null-co node-name=sink size=4194304",
+            "blockdev-backup job-id=bk device=src target=sink sync=full speed=1048576", ".job bk",
+        ]
+        // Standard error (and input) on the terminal, standard output to a file.
+        let terminal = try PseudoTerminalSession(
+            executable: "/bin/sh",
+            arguments: ["-c", "exec \"$0\" \"$@\" > '\(output)'", ShellBinary.path]
+                + lines.flatMap { ["-c", $0] } + [qemu.socketPath],
+            environment: ["HOME": home.path], columns: 120, rows: 30)
+        let drawn = try terminal.waitForScreen(timeout: .seconds(20)) {
+            ProgressTests.percent(of: "bk backup", on: $0) != nil
+        }
+        #expect(drawn.lines.contains { $0.hasPrefix("bk backup  [") && $0.hasSuffix("running") }, "\(drawn.lines)")
+        #expect(try terminal.waitForExit(timeout: .seconds(30)) == 0)
+        #expect(!terminal.screen.lines.contains { $0.hasPrefix("bk backup  [") }, "erased: \(terminal.screen.lines)")
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(written.contains(#""status":"concluded""#))
+        #expect(!written.contains("bk backup  ["), "standard output keeps only JSON")
+    }
 }

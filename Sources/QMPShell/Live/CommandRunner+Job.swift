@@ -38,7 +38,8 @@ extension CommandRunner {
         case .failure(let instead): return instead.outcome
         case .success(let connected): client = connected
         }
-        let driver = JobDriver(client: client, id: id, dismiss: dismiss, commandTimeout: configuration.commandTimeout)
+        var driver = JobDriver(client: client, id: id, dismiss: dismiss, commandTimeout: configuration.commandTimeout)
+        if configuration.jobBarOnStandardError { driver.progress = StandardErrorBar().show }
         do throws(JobDriver.Failure) {
             switch try await driver.run(until: .now + timeout) {
             case .completed: return .success

@@ -8,6 +8,9 @@ struct JobDriver {
     let id: String
     let dismiss: Bool
     let commandTimeout: Duration?
+    /// Shown the job's progress line (from `query-jobs`) about twice a second while it runs, and
+    /// `nil` once it ends; `nil` shows nothing.
+    var progress: (@Sendable (ProgressLine?) -> Void)? = nil
 
     /// How the job ended.
     enum Ending: Equatable {
@@ -46,11 +49,7 @@ struct JobDriver {
             let jobID = id
             let event: QMPEvent
             do throws(QMPError) {
-                let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero else { throw .timedOut("") }
-                event = try await client.waitForEvent(since: since, timeout: remaining) {
-                    $0.name == "JOB_STATUS_CHANGE" && $0.data["id"]?.stringValue == jobID
-                }
+                event = try await nextStatusChange(since: since, until: deadline, id: jobID)
             } catch .timedOut {
                 throw .stillRunning(status: status)
             } catch {
@@ -60,6 +59,32 @@ struct JobDriver {
             status = event.data["status"]?.stringValue ?? status
             // A status can come again (a mirror goes `ready` → `standby` → `ready`).
             if status == "running" || status == "standby" { acted.remove("ready") }
+        }
+    }
+
+    /// The job's next status change; with ``progress``, its line is shown every half second
+    /// meanwhile.
+    private func nextStatusChange(since: EventMark, until deadline: ContinuousClock.Instant, id: String)
+        async throws(QMPError) -> QMPEvent
+    {
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw .timedOut("") }
+            let slice = progress == nil ? remaining : min(remaining, ProgressBoard.pollInterval)
+            do throws(QMPError) {
+                let event = try await client.waitForEvent(since: since, timeout: slice) {
+                    $0.name == "JOB_STATUS_CHANGE" && $0.data["id"]?.stringValue == id
+                }
+                progress?(nil)
+                return event
+            } catch .timedOut where ContinuousClock.now < deadline && !Task.isCancelled {
+                let jobs = try? await queryJobs().0
+                let line = jobs?.compactMap(ProgressLine.init(job:)).first { $0.id == id }
+                if let line, line.isRunning { progress?(line) }
+            } catch {
+                progress?(nil)
+                throw error
+            }
         }
     }
 

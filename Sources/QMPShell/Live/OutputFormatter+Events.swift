@@ -36,14 +36,18 @@ extension OutputFormatter {
 extension ShellConfiguration {
     /// This configuration with what the running VM's views need to know: whether results go to a
     /// terminal (the interactive shell, or standard output is one) and whether progress lines may
-    /// be drawn (the interactive shell, without `NO_COLOR` or `TERM=dumb`).
+    /// be drawn (the interactive shell, without `NO_COLOR` or `TERM=dumb`; `.job`'s on standard
+    /// error in a script).
     public func live(
         interactive: Bool, environment: (String) -> String? = { environmentValue($0) },
         standardOutputIsTerminal: Bool = isatty(1) == 1
     ) -> ShellConfiguration {
         var configuration = self
         configuration.resultsOnTerminal = interactive || standardOutputIsTerminal
-        configuration.progressBars = interactive && environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        let bars = environment("NO_COLOR") == nil && environment("TERM") != "dumb"
+        configuration.progressBars = interactive && bars
+        configuration.jobBarOnStandardError =
+            !interactive && bars && isatty(2) == 1 && !standardOutputIsTerminal
         return configuration
     }
 }
