@@ -10,7 +10,7 @@ public enum LiveValueKind: Hashable, Sendable {
     case objectIDs
     /// Character device ids: `query-chardev`.
     case chardevIDs
-    /// Network backend ids: HMP's `info network` (QMP has no list of them before QEMU 9.x).
+    /// Network backend ids: HMP's `info network` (QMP has no command that lists them).
     case netdevIDs
     /// The names below a QOM path (its `child<>` and `link<>` properties), a level at a time.
     case qomChildren(of: String)
