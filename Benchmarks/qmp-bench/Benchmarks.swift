@@ -14,6 +14,7 @@ enum Benchmarks {
         WatchBenchmark(),
         WatchMemoryBenchmark(),
         SchemaBenchmark(),
+        LiveTabBenchmark(),
         LibvirtBenchmark(),
     ]
 }

@@ -119,6 +119,14 @@ public final class LineEditor: Sendable {
         mailbox.enqueuePrint(text)
     }
 
+    /// Shows `lines` between what was printed and the prompt while a line is being read (live
+    /// progress), replacing the previous ones in place; an empty list removes them. Each line is
+    /// cut to the terminal's width. They are not shown while no line is being read, and are taken
+    /// off the screen when a line is entered, so they never stay in the scrollback.
+    public func setStatus(_ lines: [String]) {
+        mailbox.setStatus(lines)
+    }
+
     /// Bytes passed to ``print(_:)`` that the terminal thread has not taken yet. A producer that
     /// can wait (events) should hold back while this is large: the queue itself has no bound.
     public var pendingOutputBytes: Int {

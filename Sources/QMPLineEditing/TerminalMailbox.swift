@@ -31,6 +31,8 @@ final class TerminalMailbox: Sendable {
         var historyProblemTaken = false
         /// Bytes of print requests not yet taken by the terminal thread.
         var pendingPrintBytes = 0
+        /// Status lines to show above the prompt from now on, not yet taken.
+        var status: [String]?
     }
 
     /// What the terminal thread takes in one go.
@@ -38,6 +40,7 @@ final class TerminalMailbox: Sendable {
         var requests: [Request]
         var cancelledReads: Set<UInt64>
         var closeRequested: Bool
+        var status: [String]?
     }
 
     private let state = Mutex(State())
@@ -86,6 +89,15 @@ final class TerminalMailbox: Sendable {
             return false
         }
         if !direct { wake() }
+    }
+
+    func setStatus(_ lines: [String]) {
+        let open = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.status = lines
+            return true
+        }
+        if open { wake() }
     }
 
     func enqueueRead(_ request: ReadRequest) {
@@ -139,9 +151,11 @@ final class TerminalMailbox: Sendable {
             defer {
                 state.requests.removeAll()
                 state.pendingPrintBytes = 0
+                state.status = nil
             }
             return Batch(
-                requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested)
+                requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested,
+                status: state.status)
         }
     }
 

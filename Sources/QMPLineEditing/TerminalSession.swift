@@ -41,6 +41,8 @@ final class TerminalSession {
     private var waiting: [TerminalMailbox.ReadRequest] = []
     /// Text printed since the terminal was last written, to show in one go.
     private var pendingOutput = ""
+    /// The status lines, and how many rows of them are on screen above the prompt now.
+    private var status = TerminalStatus()
     private var closeRequested = false
     /// Lines entered since the file was last written, for the file (secrets left out).
     private var unsaved: [String] = []
@@ -225,6 +227,7 @@ final class TerminalSession {
                 waiting.append(read)
             }
         }
+        if let lines = batch.status { status.replace(with: lines) }
         if !batch.cancelledReads.isEmpty {
             cancel(batch.cancelledReads)
         }
@@ -246,6 +249,7 @@ final class TerminalSession {
             return
         }
         flushOutput()  // what was printed before this read goes above its prompt
+        TerminalOutput.write(status.draw(columns: layout.columns))
         let read = waiting.removeFirst()
         active = read
         setPrompt(read.prompt)
@@ -290,6 +294,7 @@ final class TerminalSession {
                 if bytes.last == UInt8(ascii: "\n") {
                     // Enter: libedit has moved the cursor below the line.
                     let text = String(decoding: bytes.dropLast(), as: UTF8.self)
+                    dropStatus(lineShown: text)
                     remember(text)
                     finishRead(with: .line(text))
                     return
@@ -297,6 +302,7 @@ final class TerminalSession {
                 if bytes.count == 1 && bytes[0] == 0x04 {
                     // Ctrl-D on an empty line; libedit echoed ^D.
                     TerminalOutput.write("\n")
+                    dropStatus(lineShown: "^D")
                     finishRead(with: .endOfInput)
                     return
                 }
@@ -408,8 +414,10 @@ final class TerminalSession {
     /// Ends the active read leaving the half-typed line on screen, followed by `marker` and a
     /// newline.
     private func abandonLine(with input: LineInput, marker: String) {
+        let shown = lineText() + marker
         moveCursorToEndOfLine()
         TerminalOutput.write(marker + "\n")
+        dropStatus(lineShown: shown)
         finishRead(with: input)
     }
 
@@ -433,17 +441,41 @@ final class TerminalSession {
 
     /// Writes what was printed: above the prompt while a line is being read.
     private func flushOutput() {
-        guard !pendingOutput.isEmpty else { return }
+        guard !pendingOutput.isEmpty || (active != nil && status.changed) else { return }
         let text = pendingOutput
         pendingOutput = ""
         guard active != nil else {
             TerminalOutput.write(text)
             return
         }
-        // Up to the prompt's first row, clear from there down, print, and let libedit draw the
-        // prompt and the line again below, with the cursor where it was.
-        TerminalOutput.write(cursorToPromptStart() + "\u{1b}[J" + text + (text.hasSuffix("\n") ? "" : "\n"))
+        // Up to the first status row (or the prompt's first row), clear from there down, print,
+        // draw the status, and let libedit draw the prompt and the line again below, with the
+        // cursor where it was.
+        let printed = text.isEmpty || text.hasSuffix("\n") ? text : text + "\n"
+        TerminalOutput.write(
+            cursorToPromptStart() + status.up + "\u{1b}[J" + printed + status.draw(columns: layout.columns))
         _ = qmpshell_el_refresh(editLine)
+    }
+
+    /// The text of the line being edited.
+    private func lineText() -> String {
+        guard let info = el_wline(editLine)?.pointee, let buffer = info.buffer, let lastChar = info.lastchar else {
+            return ""
+        }
+        let scalars = (0..<(lastChar - buffer)).compactMap { Unicode.Scalar(UInt32(bitPattern: buffer[$0])) }
+        return String(String.UnicodeScalarView(scalars))
+    }
+
+    /// Takes the status off the screen once a line is finished (the cursor below it, which
+    /// shows `lineShown` after the prompt): the prompt and the line are written again where
+    /// the status began, so the scrollback keeps the line and not the progress.
+    private func dropStatus(lineShown: String) {
+        guard status.shownRows > 0 else { return }
+        let scalars = lineShown.unicodeScalars.map(\.value)
+        let rows = layout.row(prompt: promptScalars, line: scalars, index: scalars.count) + 1
+        TerminalOutput.write(
+            "\u{1b}[\(rows + status.shownRows)A\r\u{1b}[J" + String(cString: promptCString) + lineShown + "\n")
+        status.shownRows = 0
     }
 
     /// The escape sequence from the cursor to the first column of the prompt's first row.

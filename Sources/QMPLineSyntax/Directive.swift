@@ -3,6 +3,8 @@ public enum Directive: String, CaseIterable, Sendable {
     case help, quit, echo, wait, sleep, source
     case addFD = "add-fd"
     case getFD = "getfd"
+    case qomTree = "qom-tree"
+    case job, jobs
 
     /// One line of usage, for `.help`.
     public var usage: String {
@@ -22,6 +24,14 @@ public enum Directive: String, CaseIterable, Sendable {
             return ".add-fd PATH [fdset-id=N] [opaque=TEXT]\n"
                 + "                                open PATH and pass it to QEMU (add-fd); use it as /dev/fdset/N"
         case .getFD: return ".getfd NAME PATH                open PATH and pass it to QEMU as NAME (getfd)"
+        case .qomTree:
+            return ".qom-tree [PATH]                the QOM tree below PATH (default /machine), with types\n"
+                + "                                and readable values; JSON lines when not on a terminal"
+        case .job:
+            return ".job ID [timeout=SECONDS] [dismiss=on|off]\n"
+                + "                                drive job ID to its end (complete, finalize, dismiss);\n"
+                + "                                fails with the job's error; default timeout 60 s"
+        case .jobs: return ".jobs                           the jobs and the migration, once"
         }
     }
 

@@ -140,7 +140,7 @@ public struct SchemaCache: Sendable {
 
     /// The bytes of the regular file at `path` if it is the user's own and only the user's to
     /// write (checked on the open file, so it cannot change in between).
-    private static func readFile(_ path: String) -> [UInt8]? {
+    static func readFile(_ path: String) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }

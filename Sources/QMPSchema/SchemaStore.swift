@@ -37,25 +37,43 @@ public final class SchemaStore: Sendable {
     private let currentClient: @Sendable () -> QMPClient?
     private let cache: SchemaCache?
     private let state = Mutex(State())
+    /// The server's name on the command line, noted in the cache with its schema's key (for
+    /// `--dry-run` against that name later); `nil` notes nothing.
+    private let server: String?
+    /// A schema given once and for all (`--dry-run` with the one cached for its server).
+    private let fixed: QMPSchema?
     private let notify: @Sendable (String) -> Void
     /// What was said already: each notice once per run, whatever the reconnections.
     private let said = Mutex(Set<String>())
 
     /// A store for the connections `currentClient` returns one after the other, caching schemas
-    /// in `cache` (none: always fetch). `notify` is told, once, when the server's schema cannot be
+    /// in `cache` (none: always fetch). `server` is the server's name on the command line, noted in
+    /// the cache with its schema's key. `notify` is told, once, when the server's schema cannot be
     /// used, or only in part.
     public init(
-        currentClient: @escaping @Sendable () -> QMPClient?, cache: SchemaCache?,
+        currentClient: @escaping @Sendable () -> QMPClient?, cache: SchemaCache?, server: String? = nil,
         notify: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.currentClient = currentClient
         self.cache = cache
+        self.server = server
+        self.fixed = nil
         self.notify = notify
+    }
+
+    /// A store that always answers `schema`, with no connection (`--dry-run`).
+    public init(fixed schema: QMPSchema) {
+        currentClient = { nil }
+        cache = nil
+        server = nil
+        fixed = schema
+        notify = { _ in }
     }
 
     /// The schema of the current connection if it is loaded, or until then the cached one (for
     /// completion: nothing is checked against it). Never waits.
     public var current: QMPSchema? {
+        if let fixed { return fixed }
         guard let client = currentClient() else { return nil }
         return state.withLock { $0.client === client ? $0.schema ?? $0.unconfirmed : nil }
     }
@@ -89,6 +107,7 @@ public final class SchemaStore: Sendable {
     /// without a connection, if the server has none, or at once when the calling task is
     /// cancelled (Ctrl-C); the loading goes on for the next line.
     public func schema() async -> QMPSchema? {
+        if let fixed { return fixed }
         // Loaded: every line of a long script asks, and need not wait on anything. Only the
         // server's own schema counts here: a cached one, until the server confirms it, serves Tab.
         if let client = currentClient(), let loaded = state.withLock({ $0.client === client ? $0.schema : nil }) {
@@ -113,7 +132,8 @@ public final class SchemaStore: Sendable {
             if state.client !== client { reset(&state, for: client) }
             if let loading = state.loading { return loading }
             let task = Task { [cache] () -> QMPSchema? in
-                let loaded = await Self.load(from: client, cache: cache, notify: self.notifyOnce) { cached in
+                let loaded = await Self.load(from: client, cache: cache, server: self.server, notify: self.notifyOnce) {
+                    cached in
                     self.state.withLock { state in
                         if state.client === client { state.unconfirmed = cached }
                     }
@@ -147,7 +167,7 @@ public final class SchemaStore: Sendable {
     /// otherwise. `notify` hears what the model skipped, or why the server's schema cannot be used
     /// at all.
     static func load(
-        from client: QMPClient, cache: SchemaCache?, notify: (String) -> Void = { _ in },
+        from client: QMPClient, cache: SchemaCache?, server: String? = nil, notify: (String) -> Void = { _ in },
         early: (QMPSchema) -> Void = { _ in }
     ) async -> (schema: QMPSchema, origin: Origin)? {
         guard client.configuration.mode == .qmp, let greeting = client.greeting else { return nil }
@@ -176,6 +196,7 @@ public final class SchemaStore: Sendable {
             return nil
         }
         if let cached, introspection == stored {
+            if let server { cache?.remember(key, forServer: server) }
             if let skipped = cached.skipped { notify(skipped) }
             return (cached, .cache)
         }
@@ -188,7 +209,7 @@ public final class SchemaStore: Sendable {
             return nil
         }
         if let skipped = schema.skipped { notify(skipped) }
-        cache?.save(introspection, for: key)
+        if cache?.save(introspection, for: key) == true, let server { cache?.remember(key, forServer: server) }
         return (schema, .server)
     }
 }

@@ -3,16 +3,19 @@ public enum Suggestion {
     /// The candidate `word` most likely stands for: the nearest by edit distance, ignoring case
     /// (a swap of two neighbouring letters counts as one edit), within a third of the word's
     /// length (one to three edits; none for words under three letters); failing that, the first
-    /// candidate that starts with `word` when `word` has three letters or more. Ties go to the
-    /// earlier candidate.
+    /// candidate that starts with `word` when `word` has three letters or more. Of candidates
+    /// equally near, the one whose length is nearest the word's wins (`qcow3` suggests `qcow2`,
+    /// a slip of one letter, over `qcow`), then the earlier one.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         let typed = Array(word.lowercased().unicodeScalars)
         let limit = typed.count < 3 ? 0 : min(3, max(1, typed.count / 3))
-        var best: (name: String, distance: Int)?
+        var best: (name: String, distance: Int, lengthGap: Int)?
         for candidate in candidates where candidate != word {
-            let distance = editDistance(typed, Array(candidate.lowercased().unicodeScalars), limit: limit)
-            if distance <= limit, distance < (best?.distance ?? .max) {
-                best = (candidate, distance)
+            let scalars = Array(candidate.lowercased().unicodeScalars)
+            let distance = editDistance(typed, scalars, limit: limit)
+            let lengthGap = abs(scalars.count - typed.count)
+            if distance <= limit, (distance, lengthGap) < (best?.distance ?? .max, best?.lengthGap ?? .max) {
+                best = (candidate, distance, lengthGap)
             }
         }
         if let best { return best.name }

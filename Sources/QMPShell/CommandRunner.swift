@@ -52,7 +52,7 @@ public final class CommandRunner: @unchecked Sendable {
     }
 
     /// The client to use, `nil` in a dry run, or the outcome for a command while disconnected.
-    private func currentClient() -> Result<QMPClient?, LineOutcomeError> {
+    func currentClient() -> Result<QMPClient?, LineOutcomeError> {
         guard link.hasServer else { return .success(nil) }
         guard let client = link.client else { return .failure(LineOutcomeError(.failed(link.absence))) }
         return .success(client)
@@ -101,8 +101,9 @@ public final class CommandRunner: @unchecked Sendable {
             switch item {
             case .message(let message):
                 if let lineSchema, configuration.schemaChecks, let command = message["execute"]?.stringValue,
-                    let problem = SchemaValidator(schema: lineSchema).problem(
-                        command: command, arguments: message["arguments"]?.objectValue ?? [:])
+                    let problem = Self.unknownCommand(command, in: lineSchema)
+                        ?? SchemaValidator(schema: lineSchema).problem(
+                            command: command, arguments: message["arguments"]?.objectValue ?? [:])
                 {
                     return .failed(problem)
                 }
@@ -168,7 +169,7 @@ public final class CommandRunner: @unchecked Sendable {
             let reply = try await client.request(message, passing: descriptors, timeout: configuration.commandTimeout)
             if let error = reply.message["error"] {
                 if quitting { link.noteQuit(false) }
-                printer.printReply(formatter.json(reply.message), after: reply.eventMark)
+                printer.printReply(formatter.reply(reply.message), after: reply.eventMark)
                 return .commandError("\(error["class"]?.stringValue ?? "Error"): \(error["desc"]?.stringValue ?? "")")
             }
             if let text {
@@ -281,6 +282,12 @@ public final class CommandRunner: @unchecked Sendable {
             return await source(path)
         case .addFD, .getFD:
             return await passFile(directive, text)
+        case .qomTree:
+            return await qomTree(text)
+        case .job:
+            return await job(text)
+        case .jobs:
+            return await jobs(text)
         }
     }
 
@@ -392,6 +399,7 @@ public final class CommandRunner: @unchecked Sendable {
         guard parsed.words.count == 1, let name = parsed.words.first else {
             return .failed(".wait: expected one event name, then key=value conditions, got '\(text)'")
         }
+        if let unknown = await unknownEvent(name) { return .failed(".wait: " + unknown) }
         var conditions = parsed.arguments
         var timeout: Duration = .seconds(30)
         if let value = conditions["timeout"] {

@@ -69,7 +69,7 @@ public final class EventPrinter: Sendable {
             guard link.client === client, let listener = progress.listener, listener === link.listener,
                 listener.accepts(event), progress.dropped?.contains(event.sequence) != true
             else {
-                output.result(formatter.json(event.message))
+                output.result(formatter.event(event))
                 return
             }
             if event.sequence > progress.lastShown {
@@ -128,7 +128,7 @@ public final class EventPrinter: Sendable {
                 progress.dropped = (progress.lastShown + 1)...(first - 1)
             }
         }
-        for event in events { output.result(formatter.json(event.message)) }
+        for event in events { output.result(formatter.event(event)) }
         if let last = events.last { progress.lastShown = last.sequence }
     }
 }

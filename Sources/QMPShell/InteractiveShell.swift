@@ -77,6 +77,9 @@ public final class InteractiveShell {
     private let banner: String
     private let running: RunningLine
     private let recorder: ScriptRecorder?
+    /// Called with each line after it has run (what Tab learned from the server may have
+    /// changed; a migration may have started).
+    public var afterEachLine: (@Sendable (String) -> Void)?
 
     /// The runner's schema store, if any, is loaded for each connection just after the prompt
     /// appears, so Tab can complete arguments.
@@ -130,6 +133,7 @@ public final class InteractiveShell {
                 recorder?.dropTransaction()
             case .line(let line):
                 let outcome = await running.run { [runner] in await runner.run(line: line) }
+                afterEachLine?(line)
                 recorder?.note(line, outcome: outcome, inTransaction: runner.isInTransaction)
                 // `quit` ends QEMU and so the session, as the user asked: a success, whether or
                 // not the reply came before the connection closed.

@@ -4,6 +4,9 @@ import QMP
 public struct OutputFormatter: Sendable {
     public var pretty: Bool
     public var color: Bool
+    /// Events as people read them (`HH:MM:SS.mmm NAME {data}`, as `--watch` on a terminal shows
+    /// them) instead of the server's JSON: the interactive shell.
+    public var readableEvents = false
 
     public init(pretty: Bool, color: Bool) {
         self.pretty = pretty

@@ -14,6 +14,15 @@ public struct ShellConfiguration: Sendable {
     public var eventNames: Set<String> = []
     /// Use ANSI colours in terminal output.
     public var color = false
+    /// Results go to a terminal (the interactive shell, or standard output is one): directives
+    /// that have a table for people (`.qom-tree`) show it instead of JSON lines.
+    public var resultsOnTerminal = false
+    /// The interactive shell draws live progress lines above the prompt (a terminal, without
+    /// `NO_COLOR` or `TERM=dumb`).
+    public var progressBars = false
+    /// `.job` draws its job's progress on standard error (a script whose standard error is a
+    /// terminal and standard output is not; without `NO_COLOR` or `TERM=dumb`).
+    public var jobBarOnStandardError = false
     /// History file for the interactive shell; `nil` keeps no history.
     public var historyFile: String?
     /// Queue size for events waiting to be shown; beyond it the oldest are dropped and counted.

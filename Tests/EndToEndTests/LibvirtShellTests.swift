@@ -106,7 +106,7 @@ struct LibvirtShellTests {
         // An event from libvirt's callback, shown above the half-typed line, which stays as it was.
         try PrivateLibvirtd.virsh(["suspend", domain.name])
         let shown = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
-            guard let event = screen.lines.firstIndex(where: { $0.contains(#""event":"STOP""#) }),
+            guard let event = screen.lines.firstIndex(where: { $0.hasSuffix(" STOP") }),
                 let prompt = screen.lines.lastIndex(where: { $0.hasPrefix("(QEMU) blockdev-add driver=qcow") })
             else { return false }
             return event < prompt

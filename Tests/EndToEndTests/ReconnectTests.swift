@@ -28,7 +28,7 @@ struct ReconnectTests {
         try terminal.waitForText(#""status":"running""#)
         // Events of the new connection are shown too.
         try awaitControl { try await second.controlExecute("stop") }
-        try terminal.waitForText(#""event":"STOP""#)
+        try terminal.waitForScreen { $0.lines.contains { $0.hasSuffix(" STOP") } }
         terminal.send("\u{4}")
         #expect(try terminal.waitForExit() == 0)
     }

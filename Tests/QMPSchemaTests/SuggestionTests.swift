@@ -19,6 +19,8 @@ import Testing
             ("ab", ["xy"], nil),
             ("name", ["name"], nil),
             ("query-stauts", ["query-status", "query-name"], "query-status"),
+            ("qcow3", ["qcow", "qcow2", "raw"], "qcow2"),
+            ("qcw", ["qcow", "qcow2"], "qcow"),
         ] as [(String, [String], String?)])
     func closestName(word: String, candidates: [String], expected: String?) {
         #expect(Suggestion.closest(to: word, among: candidates) == expected)

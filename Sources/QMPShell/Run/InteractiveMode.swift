@@ -12,7 +12,11 @@ struct InteractiveMode {
         diagnostics: DiagnosticSink, schema: SchemaStore?
     ) async -> ExitStatus {
         let completer = Completer(hmp: configuration.hmp)
-        if let schema { completer.setArgumentCompleter(SchemaCompleter(store: schema)) }
+        let live = LiveValues(link: link)
+        if let schema {
+            completer.setArgumentCompleter(
+                LiveCompleter(inner: SchemaCompleter(store: schema), schema: { schema.current }, live: live))
+        }
         let running = RunningLine()
         let editor: LineEditor
         do {
@@ -55,7 +59,16 @@ struct InteractiveMode {
         let shell = InteractiveShell(
             connector: connector, runner: runner, editor: editor, completer: completer, formatter: formatter,
             banner: banner, running: running, recorder: recorder)
+        let board =
+            configuration.progressBars
+            ? ProgressBoard(link: link, editor: editor, printer: printer, formatter: formatter) : nil
+        shell.afterEachLine = { line in
+            live.invalidate()
+            board?.noteLine(line)
+        }
+        let progress = Task { await board?.run() }
         let status = await shell.run()
+        progress.cancel()
         editor.close()
         return status
     }

@@ -20,13 +20,20 @@ public struct ShellRun: Sendable {
         let output = StandardStreams(batchingResults: mode != .interactive && mode != .watch && isatty(1) == 0)
         defer { output.flush() }
         let configuration = ShellConfiguration(options, colorTerminal: isatty(mode == .interactive ? 0 : 1) == 1)
+            .live(interactive: mode == .interactive)
         let formatter = OutputFormatter(pretty: options.pretty, color: configuration.color)
+            .readingEvents(mode == .interactive)
         let diagnostics = DiagnosticSink(output)
 
         if mode == .dryRun {
             let link = ServerLink(client: nil, listener: nil)
             let printer = EventPrinter(link: link, output: output, formatter: formatter)
-            let runner = CommandRunner(link: link, configuration: configuration, printer: printer, formatter: formatter)
+            // The schema the server named on the command line had last time, if the cache has it.
+            let cached = (options.address ?? environmentValue("QMP_SOCKET")).flatMap { try? QMPAddress(parsing: $0) }
+                .flatMap { SchemaCache.standard()?.schema(forServer: SchemaCache.serverName(of: $0)) }
+            let runner = CommandRunner(
+                link: link, configuration: configuration, printer: printer, formatter: formatter,
+                schema: cached.map { SchemaStore(fixed: $0) })
             return await ScriptMode(options: options).run(runner, output: output)
         }
 
@@ -135,12 +142,18 @@ public struct ShellRun: Sendable {
         let schema =
             configuration.hmp || options.guestAgent
             ? nil
-            : SchemaStore(currentClient: { link.client }, cache: SchemaCache.standard()) {
+            : SchemaStore(
+                currentClient: { link.client }, cache: SchemaCache.standard(),
+                server: address.map(SchemaCache.serverName(of:)) ?? libvirtTarget?.place
+            ) {
                 diagnostics.write(formatter.notice("qmp-shell: \($0)"))
             }
 
         let status: ExitStatus
-        if mode == .watch {
+        if let schema, let problems = await EventNameCheck.problems(options.events, store: schema) {
+            for problem in problems { output.diagnostic(formatter.error("qmp-shell: " + problem)) }
+            status = .usage
+        } else if mode == .watch {
             status = await WatchMode(options: options).run(
                 link: link, connector: connector, output: output, formatter: formatter)
         } else if mode == .interactive {

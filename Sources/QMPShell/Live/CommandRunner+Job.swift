@@ -1,0 +1,60 @@
+import QMP
+import QMPLineSyntax
+
+extension CommandRunner {
+    /// The time `.job` gives a job to end unless told otherwise, as iotests' `run_job` does.
+    static let defaultJobTimeout: Duration = .seconds(60)
+
+    /// `.job ID [timeout=SECONDS] [dismiss=on|off]`: drives the job to its end; the line fails
+    /// with the job's error, or when it is still running at the timeout.
+    func job(_ text: String) async -> LineOutcome {
+        let parsed: DirectiveArguments
+        do {
+            parsed = try LineParser.parseArguments(text, directive: "job", startColumn: 6)
+        } catch {
+            return .failed(".job: \(error.description)")
+        }
+        guard parsed.words.count == 1, let id = parsed.words.first else {
+            return .failed("usage: \(Directive.job.usage)")
+        }
+        var timeout = Self.defaultJobTimeout
+        var dismiss = true
+        for member in parsed.arguments {
+            switch (member.key, member.value) {
+            case ("timeout", let value):
+                guard let seconds = value.numberValue?.doubleValue, seconds > 0, seconds.isFinite else {
+                    return .failed(".job: timeout must be a positive number of seconds")
+                }
+                timeout = .milliseconds(Int(seconds * 1000))
+            case ("dismiss", .bool(let flag)): dismiss = flag
+            case ("dismiss", .string("on")): dismiss = true
+            case ("dismiss", .string("off")): dismiss = false
+            case ("dismiss", _): return .failed(".job: dismiss must be on or off")
+            default: return .failed(".job: unknown argument '\(member.key)' (timeout=, dismiss=)")
+            }
+        }
+        let client: QMPClient
+        switch serverClient(for: ".job \(id)") {
+        case .failure(let instead): return instead.outcome
+        case .success(let connected): client = connected
+        }
+        var driver = JobDriver(client: client, id: id, dismiss: dismiss, commandTimeout: configuration.commandTimeout)
+        if configuration.jobBarOnStandardError { driver.progress = StandardErrorBar().show }
+        do throws(JobDriver.Failure) {
+            switch try await driver.run(until: .now + timeout) {
+            case .completed: return .success
+            case .failed(let error): return .failed(".job \(id): \(error)")
+            }
+        } catch {
+            switch error {
+            case .noSuchJob:
+                return .failed(".job: no job '\(id)' (query-jobs lists the jobs)")
+            case .stillRunning(let status):
+                if Task.isCancelled { return .failed(".job: interrupted") }
+                return .failed(".job \(id): still \(status) after \(timeout.secondsText)")
+            case .client(let error):
+                return Self.outcome(of: error)
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import QMP
+import QMPLineSyntax
+
+extension CommandRunner {
+    /// The client for a directive that needs a server; in a dry run, a note that the directive
+    /// did not run (and a success), or the failure of a shell without a connection now.
+    func serverClient(for directive: String) -> Result<QMPClient, LineOutcomeError> {
+        switch currentClient() {
+        case .failure(let absent): return .failure(absent)
+        case .success(nil):
+            printer.printDiagnostic("\(directive): needs a server; not run in --dry-run\n")
+            return .failure(LineOutcomeError(.success))
+        case .success(let connected?): return .success(connected)
+        }
+    }
+
+    /// `.qom-tree [PATH]`: the QOM tree below PATH (`/machine` by default), indented when results
+    /// go to a terminal, one JSON object per object otherwise.
+    func qomTree(_ text: String) async -> LineOutcome {
+        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard words.count <= 1 else { return .failed("usage: \(Directive.qomTree.usage)") }
+        let root = words.first ?? "/machine"
+        let client: QMPClient
+        switch serverClient(for: ".qom-tree") {
+        case .failure(let instead): return instead.outcome
+        case .success(let connected): client = connected
+        }
+        // QEMU 10.1 reads a level's properties and values in one command; without the schema,
+        // asking is how to know.
+        let listGet = await schema?.schema().map { $0.commands["qom-list-get"] != nil }
+        let tree: QOMTree
+        do throws(QMPError) {
+            do throws(QMPError) {
+                tree = try await QOMTree.read(
+                    below: root, with: client, useListGet: listGet ?? true, timeout: configuration.commandTimeout)
+            } catch .commandFailed(let errorClass, _) where errorClass == "CommandNotFound" && listGet == nil {
+                tree = try await QOMTree.read(
+                    below: root, with: client, useListGet: false, timeout: configuration.commandTimeout)
+            }
+        } catch .commandFailed(_, let description) {
+            return .failed(".qom-tree \(root): \(description)")
+        } catch {
+            return Self.outcome(of: error)
+        }
+        printer.printResult(configuration.resultsOnTerminal ? tree.indentedText() : tree.jsonLines())
+        return .success
+    }
+}

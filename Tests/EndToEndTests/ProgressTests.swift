@@ -1,0 +1,114 @@
+import Foundation
+import QMP
+import QMPTestSupport
+import QMPTestTraits
+import Testing
+
+/// Live progress above the prompt, in a pseudo-terminal against real QEMU.
+@Suite("Job and migration progress above the prompt", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
+struct ProgressTests {
+    /// The percentage on the progress line that starts with `name`, if one is on screen.
+    static func percent(of name: String, on screen: TerminalScreen) -> Int? {
+        guard let line = screen.lines.first(where: { $0.hasPrefix(name + "  [") }),
+            let percent = line.firstRange(of: "%")
+        else { return nil }
+        return Int(line[..<percent.lowerBound].split(separator: " ").last ?? "")
+    }
+
+    @Test func aJobsBarAdvancesAboveAHalfTypedLineThenEndsInOneLine() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let source = qemu.directory.file("source.raw")
+        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let terminal = try LiveTerminal.open(on: qemu, home: home)
+        try LiveTerminal.run("blockdev-add driver=file node-name=src filename=\(source)", in: terminal)
+        try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
+        // About 4 s at 1 MiB/s.
+        try LiveTerminal.run("blockdev-backup job-id=bk device=src target=sink sync=full speed=1048576", in: terminal)
+        terminal.send("query-stat")
+        let first = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            LiveTerminal.bottom(screen) == "(QEMU) query-stat" && Self.percent(of: "bk backup", on: screen) != nil
+        }
+        let start = try #require(Self.percent(of: "bk backup", on: first))
+        let line = try #require(first.lines.first { $0.hasPrefix("bk backup  [") })
+        #expect(line.contains("running"), "\(line)")
+        // The bar moves on, above the line being typed, which stays as it was.
+        try terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            LiveTerminal.bottom(screen) == "(QEMU) query-stat"
+                && (Self.percent(of: "bk backup", on: screen) ?? 0) > start
+        }
+        let ended = try terminal.waitForScreen(timeout: .seconds(30)) { screen in
+            screen.lines.contains("bk backup: completed") && LiveTerminal.bottom(screen) == "(QEMU) query-stat"
+        }
+        #expect(!ended.lines.contains { $0.hasPrefix("bk backup  [") }, "the live line is gone: \(ended.lines)")
+        // The half-typed line is intact: finishing it runs it.
+        terminal.send("us\r")
+        try terminal.waitForText(#""status":"running""#)
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
+    @Test func aMigrationShowsItsBarThenItsEnd() throws {
+        // A stopped PC with RAM to send, slowly: 256 MiB of mostly zero pages at 128 KiB/s.
+        let qemu = try QEMUInstance(machine: "pc", extraArguments: ["-S", "-m", "256"])
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let terminal = try LiveTerminal.open(on: qemu, home: home)
+        try LiveTerminal.run("migrate-set-parameters max-bandwidth=131072", in: terminal)
+        try LiveTerminal.run("migrate uri=exec:cat>/dev/null", in: terminal)
+        try terminal.waitForScreen(timeout: .seconds(20)) { Self.percent(of: "migration", on: $0) != nil }
+        try terminal.waitForScreen(timeout: .seconds(60)) { $0.lines.contains("migration: completed") }
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
+    @Test func noBarsWithNoColorButJobsListsThem() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let source = qemu.directory.file("source.raw")
+        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let terminal = try LiveTerminal.open(on: qemu, home: home, environment: ["NO_COLOR": "1"])
+        try LiveTerminal.run("blockdev-add driver=file node-name=src filename=\(source)", in: terminal)
+        try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
+        try LiveTerminal.run("blockdev-backup job-id=bk device=src target=sink sync=full speed=65536", in: terminal)
+        terminal.send(".jobs\r")
+        let screen = try terminal.waitForScreen {
+            $0.lines.contains { $0.hasPrefix("bk backup  ") && $0.hasSuffix("running") }
+        }
+        #expect(!screen.lines.contains { $0.contains("[") && $0.contains("░") }, "\(screen.lines)")
+        // Piped, .jobs is one JSON object (through QEMU's other monitor: the shell holds this one).
+        let piped = try ShellBinary.run(["-c", ".jobs", qemu.controlPath])
+        #expect(piped.status == 0, "\(piped.standardError)")
+        let object = try JSONParser.parse(try #require(piped.lines.first))
+        #expect(object["jobs"]?.arrayValue?.first?["id"] == "bk")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
+    @Test func jobInAScriptDrawsItsBarOnAStandardErrorTerminalAndErasesIt() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let source = qemu.directory.file("source.raw")
+        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let output = qemu.directory.file("out.jsonl")
+        let lines = [
+            "blockdev-add driver=file node-name=src filename=\(source)",
+            "blockdev-add driver=null-co node-name=sink size=4194304",
+            "blockdev-backup job-id=bk device=src target=sink sync=full speed=1048576", ".job bk",
+        ]
+        // Standard error (and input) on the terminal, standard output to a file.
+        let terminal = try PseudoTerminalSession(
+            executable: "/bin/sh",
+            arguments: ["-c", "exec \"$0\" \"$@\" > '\(output)'", ShellBinary.path]
+                + lines.flatMap { ["-c", $0] } + [qemu.socketPath],
+            environment: ["HOME": home.path], columns: 120, rows: 30)
+        let drawn = try terminal.waitForScreen(timeout: .seconds(20)) {
+            ProgressTests.percent(of: "bk backup", on: $0) != nil
+        }
+        #expect(drawn.lines.contains { $0.hasPrefix("bk backup  [") && $0.hasSuffix("running") }, "\(drawn.lines)")
+        #expect(try terminal.waitForExit(timeout: .seconds(30)) == 0)
+        #expect(!terminal.screen.lines.contains { $0.hasPrefix("bk backup  [") }, "erased: \(terminal.screen.lines)")
+        let written = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(written.contains(#""status":"concluded""#))
+        #expect(!written.contains("bk backup  ["), "standard output keeps only JSON")
+    }
+}
