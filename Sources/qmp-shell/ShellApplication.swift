@@ -37,6 +37,8 @@ struct ShellApplication {
             }
         }
 
+        if command.isFleet { return await Fleet(options: command.fleetOptions(configuration: configuration)).run() }
+
         let libvirtTarget = command.domain.map {
             LibvirtTarget(domain: $0, uri: command.connectURI) { environmentValue($0) }
         }
