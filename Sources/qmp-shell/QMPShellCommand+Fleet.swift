@@ -10,6 +10,8 @@ extension QMPShellCommand {
         options.connectURI = LibvirtTarget.connectionURI(connectURI) { environmentValue($0) }
         options.commands = commands
         options.script = script
+        options.watch = watch
+        options.count = count
         options.parallel = parallel
         options.timeout = timeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) }
         if reconnect {

@@ -17,6 +17,9 @@ public struct Fleet: Sendable {
         public var commands: [String] = []
         /// `-f FILE` (`-`: standard input).
         public var script: String?
+        /// `--watch`, with `--count`.
+        public var watch = false
+        public var count: Int?
         public var parallel = FleetDefaults.parallel
         /// How long one target may take (`--timeout`).
         public var timeout: Duration?
@@ -38,6 +41,11 @@ public struct Fleet: Sendable {
     public func run() async -> ExitStatus {
         let streams = StandardStreams()
         let formatter = OutputFormatter(pretty: options.configuration.pretty, color: options.configuration.color)
+        if !options.watch && options.commands.isEmpty && options.script == nil && isatty(0) == 1 {
+            streams.diagnostic(
+                formatter.error("qmp-shell: the interactive shell talks to one target: give -c, -f or --watch"))
+            return .usage
+        }
         let targets: [FleetTarget]
         do throws(QMPError) {
             targets = try await resolveTargets()
@@ -52,6 +60,14 @@ public struct Fleet: Sendable {
                     "qmp-shell: note: commands go through libvirt's QEMU passthrough: libvirt marks these domains "
                         + "tainted (custom-monitor) the first time, and does not track changes made this way"))
         }
+        let settings = settings(formatter: formatter)
+        if options.watch {
+            let diagnostics = FleetOutput(streams: streams, style: .json, pretty: false)
+            return await FleetWatch(
+                settings: settings, streams: streams, diagnostics: diagnostics, readable: isatty(1) == 1,
+                count: options.count, timeout: options.timeout
+            ).run(targets)
+        }
         let script: FleetScript
         do throws(ShellError) {
             script = try await FleetScript.read(commands: options.commands, script: options.script)
@@ -61,7 +77,7 @@ public struct Fleet: Sendable {
         }
         let output = FleetOutput(
             streams: streams, style: isatty(1) == 1 ? .grouped : .json, pretty: options.configuration.pretty)
-        return await FleetScriptRun(settings: settings(formatter: formatter), script: script, output: output)
+        return await FleetScriptRun(settings: settings, script: script, output: output)
             .run(targets)
     }
 
@@ -75,11 +91,19 @@ public struct Fleet: Sendable {
         var client = QMPClient.Configuration()
         client.mode = options.guestAgent ? .guestAgent : .qmp
         client.negotiate = options.negotiate
+        // Per target, a tenth of what one connection keeps: memory grows with the fleet.
+        client.historyLimit = 1_000
+        client.historyByteLimit = 1 << 20
+        // --watch holds a flooding server back with a small queue (libvirt cannot be held back:
+        // its oldest events go, and are counted); the script mode keeps the latest events.
+        let holdsServerBack = options.watch && options.addresses.count > 0
         return FleetSettings(
             configuration: options.configuration, formatter: formatter, clientConfiguration: client,
-            retryPolicy: options.retryPolicy, parallel: options.parallel, timeout: options.timeout,
+            retryPolicy: options.retryPolicy, parallel: options.parallel,
+            timeout: options.watch ? nil : options.timeout,
             usesSchema: !options.configuration.hmp && !options.guestAgent,
-            eventCapacity: options.configuration.eventQueueCapacity, overflow: .dropOldest)
+            eventCapacity: options.watch ? 256 : 1_000, eventByteLimit: options.watch ? 256 << 10 : 1 << 20,
+            overflow: holdsServerBack ? .pauseReading : .dropOldest)
     }
 
     /// Each target holds a socket: lift the soft limit on open files to the hard one, so a fleet of

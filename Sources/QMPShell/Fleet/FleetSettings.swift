@@ -15,6 +15,7 @@ struct FleetSettings: Sendable {
     /// How events reach each target's listener: `--watch` holds a flooding server back, the
     /// script and interactive modes drop the oldest and say so.
     var eventCapacity: Int
+    var eventByteLimit: Int
     var overflow: EventListener.OverflowPolicy
 
     /// Connects `target`'s clients, their warnings going to `output`; `made` hears of each client
@@ -28,13 +29,14 @@ struct FleetSettings: Sendable {
         }
         let names = configuration.eventNames
         let capacity = eventCapacity
+        let byteLimit = eventByteLimit
         let overflow = self.overflow
         return Connector(
             place: target.name, retryPolicy: retryPolicy,
             makeClient: { [clientConfiguration] in
                 let client = QMPClient(configuration: clientConfiguration)
                 made(client)
-                return (client, client.listen(to: names, capacity: capacity, overflow: overflow))
+                return (client, client.listen(to: names, capacity: capacity, byteLimit: byteLimit, overflow: overflow))
             },
             connect: target.connect)
     }
