@@ -41,11 +41,6 @@ public struct Fleet: Sendable {
     public func run() async -> ExitStatus {
         let streams = StandardStreams()
         let formatter = OutputFormatter(pretty: options.configuration.pretty, color: options.configuration.color)
-        if !options.watch && options.commands.isEmpty && options.script == nil && isatty(0) == 1 {
-            streams.diagnostic(
-                formatter.error("qmp-shell: the interactive shell talks to one target: give -c, -f or --watch"))
-            return .usage
-        }
         let targets: [FleetTarget]
         do throws(QMPError) {
             targets = try await resolveTargets()
@@ -67,6 +62,9 @@ public struct Fleet: Sendable {
                 settings: settings, streams: streams, diagnostics: diagnostics, readable: isatty(1) == 1,
                 count: options.count, timeout: options.timeout
             ).run(targets)
+        }
+        if options.commands.isEmpty && options.script == nil && isatty(0) == 1 {
+            return await FleetInteractive(settings: settings).run(targets)
         }
         let script: FleetScript
         do throws(ShellError) {

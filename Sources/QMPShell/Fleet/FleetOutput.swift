@@ -13,6 +13,9 @@ public final class FleetOutput: Sendable {
     public enum Style: Sendable {
         case json
         case grouped
+        /// The interactive shell: a line's output is grouped while the line runs (``TargetOutput/hold()``),
+        /// events between lines are shown at once as `NAME: {...}`.
+        case interactive
     }
 
     /// The most a target's held output may grow to on a terminal before it is written.
@@ -67,7 +70,7 @@ final class TargetOutput: ShellOutput {
 
     let name: String
     private let fleet: FleetOutput
-    private let held = Mutex<(entries: [Entry], bytes: Int)>(([], 0))
+    private let held = Mutex<(entries: [Entry], bytes: Int, holding: Bool)>(([], 0, false))
 
     init(name: String, fleet: FleetOutput) {
         self.name = name
@@ -77,39 +80,55 @@ final class TargetOutput: ShellOutput {
     func result(_ text: String) {
         switch fleet.style {
         case .json: fleet.streams.result(fleet.tagged(text, name: name))
-        case .grouped: hold(.result(text), bytes: text.utf8.count)
+        case .grouped, .interactive:
+            if !hold(.result(text), bytes: text.utf8.count) { fleet.streams.result(prefixed(text)) }
         }
     }
 
     func diagnostic(_ text: String) {
         switch fleet.style {
-        case .json:
-            // "web-3: could not connect ...": the target's name says where it comes from.
-            let prefix = name.escapingControlCharacters + ": "
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            fleet.streams.diagnostic(
-                lines.map { line in
-                    prefix + (line.hasPrefix("qmp-shell: ") ? line.dropFirst("qmp-shell: ".count) : line) + "\n"
-                }.joined())
-        case .grouped: hold(.diagnostic(text), bytes: text.utf8.count)
+        case .json: fleet.streams.diagnostic(prefixed(text))
+        case .grouped, .interactive:
+            if !hold(.diagnostic(text), bytes: text.utf8.count) { fleet.streams.diagnostic(prefixed(text)) }
         }
     }
 
-    /// Writes what is held (at the end of the target's run, or when it grew too large).
+    var isBacklogged: Bool { fleet.streams.isBacklogged }
+
+    /// "web-3: could not connect ...": each line of `text` under the target's name.
+    private func prefixed(_ text: String) -> String {
+        let prefix = name.escapingControlCharacters + ": "
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        return lines.map { line in
+            prefix + (line.hasPrefix("qmp-shell: ") ? line.dropFirst("qmp-shell: ".count) : line) + "\n"
+        }.joined()
+    }
+
+    /// Interactive: holds what comes until ``flush()`` (a line starts running).
+    func hold() { held.withLock { $0.holding = true } }
+
+    /// Writes what is held (at the end of the target's run or line, or when it grew too large);
+    /// the interactive style then shows what comes at once again.
     func flush() {
         let entries = held.withLock { held in
-            defer { held = ([], 0) }
+            defer { held = ([], 0, false) }
             return held.entries
         }
         if !entries.isEmpty { fleet.writeGroup(name, entries) }
     }
 
-    private func hold(_ entry: Entry, bytes: Int) {
-        let full = held.withLock { held in
+    /// Holds `entry` if this output holds now; `false` if it is to be written at once.
+    private func hold(_ entry: Entry, bytes: Int) -> Bool {
+        let (holding, full) = held.withLock { held -> (Bool, Bool) in
+            guard fleet.style == .grouped || held.holding else { return (false, false) }
             held.entries.append(entry)
             held.bytes += bytes
-            return held.bytes >= FleetOutput.groupLimit
+            return (true, held.bytes >= FleetOutput.groupLimit)
         }
-        if full { flush() }
+        if full {
+            flush()
+            if fleet.style == .interactive { hold() }
+        }
+        return holding
     }
 }
