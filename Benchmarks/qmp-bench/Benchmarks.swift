@@ -15,5 +15,6 @@ enum Benchmarks {
         WatchMemoryBenchmark(),
         SchemaBenchmark(),
         LibvirtBenchmark(),
+        FleetBenchmark(),
     ]
 }
