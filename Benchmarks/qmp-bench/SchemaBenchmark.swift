@@ -1,4 +1,5 @@
 import QMP
+import QMPSchema
 import QMPShell
 import QMPTestSupport
 import Synchronization

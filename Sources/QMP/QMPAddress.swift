@@ -10,12 +10,12 @@ public enum QMPAddress: Sendable, Hashable, CustomStringConvertible {
     /// `host:port` means TCP only when the port is a number and no file of that name exists, so a
     /// socket file whose name contains a colon still works.
     public init(parsing text: String) throws(QMPError) {
-        guard !text.isEmpty else { throw .invalidState("empty address") }
+        guard !text.isEmpty else { throw .invalidArgument("empty address") }
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]"),
                 text[text.index(after: close)...].hasPrefix(":"),
                 let port = Int(text[text.index(close, offsetBy: 2)...]), (1...65535).contains(port)
-            else { throw .invalidState("invalid address '\(text)': expected [IPV6]:PORT") }
+            else { throw .invalidArgument("invalid address '\(text)': expected [IPV6]:PORT") }
             self = .tcp(host: String(text[text.index(after: text.startIndex)..<close]), port: port)
             return
         }
@@ -23,7 +23,7 @@ public enum QMPAddress: Sendable, Hashable, CustomStringConvertible {
             let host = String(text[..<colon])
             let portText = text[text.index(after: colon)...]
             guard !host.isEmpty, let port = Int(portText), (1...65535).contains(port) else {
-                throw .invalidState("invalid address '\(text)': expected a socket path or HOST:PORT")
+                throw .invalidArgument("invalid address '\(text)': expected a socket path or HOST:PORT")
             }
             self = .tcp(host: host, port: port)
             return

@@ -15,6 +15,9 @@ public enum QMPError: Error, Sendable, Hashable, CustomStringConvertible {
     case protocolViolation(String)
     /// The call does not fit the client's state (not connected yet, already connected, …).
     case invalidState(String)
+    /// What the caller gave cannot be used: an address that does not parse, a message that is
+    /// not a JSON object, descriptors the transport cannot carry or the kernel refuses.
+    case invalidArgument(String)
     /// Nothing matching arrived in time: an event, or a command's reply within its `timeout:`.
     case timedOut(String)
     /// The task waiting for a reply was cancelled. The command may still run on the server; its
@@ -29,6 +32,7 @@ public enum QMPError: Error, Sendable, Hashable, CustomStringConvertible {
         case .disconnected(let message): return "disconnected: \(message)"
         case .protocolViolation(let message): return "protocol error: \(message)"
         case .invalidState(let message): return message
+        case .invalidArgument(let message): return message
         case .timedOut(let message): return message
         case .cancelled(let message): return message
         }

@@ -46,7 +46,7 @@ public final class LibvirtDomain: @unchecked Sendable {
         if !descriptors.isEmpty, connection.isRemote {
             completion(
                 .failure(
-                    .invalidState(
+                    .invalidArgument(
                         "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)")))
             return
         }

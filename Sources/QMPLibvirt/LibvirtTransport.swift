@@ -80,7 +80,7 @@ public final class LibvirtTransport: QMPTransport {
             return eventLoop.makeFailedFuture(QMPError.disconnected("the connection to libvirt is closed"))
         }
         guard case .object(var command) = try? JSONParser.parse(message) else {
-            return eventLoop.makeFailedFuture(QMPError.invalidState("not a JSON object"))
+            return eventLoop.makeFailedFuture(QMPError.invalidArgument("not a JSON object"))
         }
         let id = command["id"]
         command["id"] = nil
@@ -122,7 +122,7 @@ public final class LibvirtTransport: QMPTransport {
 
     public func passDescriptors(_ descriptors: [Int32]) async throws(QMPError) {
         guard !domain.connection.isRemote else {
-            throw .invalidState(
+            throw .invalidArgument(
                 "file descriptors can only be passed to a domain of a local libvirtd, not \(domain.connection.uri)")
         }
         state.withLock { $0.descriptors = descriptors }

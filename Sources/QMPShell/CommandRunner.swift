@@ -1,3 +1,5 @@
+import QMPSchema
+import ShellSystem
 import Glibc
 import QMP
 import QMPLineSyntax
@@ -531,12 +533,5 @@ extension CommandRunner {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing whitespace.
-    func trimmingWhitespace() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }

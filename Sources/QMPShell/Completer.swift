@@ -1,3 +1,4 @@
+import QMPSchema
 import Synchronization
 import QMPLineSyntax
 
@@ -8,16 +9,6 @@ import QMPLineSyntax
 /// Arguments (and event names for `.wait` and `.help`) come from an ``ArgumentCompleting``, the
 /// schema-aware ``SchemaCompleter``.
 public final class Completer: Sendable {
-    /// Completes arguments of a command; the schema-aware completer implements it.
-    public protocol ArgumentCompleting: Sendable {
-        /// How to complete `word` (the text after the last space) among `command`'s arguments:
-        /// the candidates replace the last `replacementLength` characters of `word` (all of it,
-        /// or what follows its last `=`, `.` or `/`, so that a list shows `ppm png` rather than
-        /// `format=ppm format=png`). `command` is also `.wait`, `.help` (event names, replacing the
-        /// whole word) or `transaction(`.
-        func complete(command: String, word: String, lineBeforeCursor: String) -> CompletionResult
-    }
-
     private struct Names {
         var commands: [String] = []
         /// HMP: `info` subcommands.

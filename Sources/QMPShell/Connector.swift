@@ -1,3 +1,4 @@
+import ShellSystem
 import QMP
 
 /// Makes and connects clients, once or (with `--reconnect`) until the server answers.
@@ -70,13 +71,5 @@ extension Connector {
     /// What the shell says when it stops trying.
     public func gaveUpNotice(_ error: QMPError) -> String {
         "qmp-shell: gave up reconnecting to \(place): \(error)"
-    }
-}
-
-extension Duration {
-    /// "2 s", "0.5 s".
-    var secondsText: String {
-        let value = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        return value == value.rounded() ? "\(Int(value)) s" : "\(value) s"
     }
 }

@@ -1,3 +1,4 @@
+import ShellSystem
 import Glibc
 import QMP
 
@@ -88,24 +89,7 @@ public struct EventWatcher {
 
     /// The event's time (or now, when QEMU sent -1) as local `HH:MM:SS.mmm`.
     static func localTime(_ timestamp: QMPEvent.Timestamp?) -> String {
-        var seconds: time_t
-        var milliseconds: Int
-        if let timestamp, timestamp.seconds >= 0 {
-            seconds = time_t(timestamp.seconds)
-            milliseconds = max(0, timestamp.microseconds) / 1000
-        } else {
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            seconds = now.tv_sec
-            milliseconds = now.tv_nsec / 1_000_000
-        }
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return
-            "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(milliseconds, 3))"
+        guard let timestamp, timestamp.seconds >= 0 else { return ClockText.localNow() }
+        return ClockText.local(seconds: Int(timestamp.seconds), milliseconds: max(0, timestamp.microseconds) / 1000)
     }
 }

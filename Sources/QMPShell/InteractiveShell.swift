@@ -1,3 +1,5 @@
+import QMPLineEditing
+import QMPSchema
 import QMP
 import Synchronization
 

@@ -1,3 +1,4 @@
+import ShellSystem
 import Glibc
 import NIOPosix
 
@@ -53,7 +54,7 @@ public final class FileLineSource: LineSource {
     /// Opens the file at `path` (a FIFO: once a writer has opened it); throws if it cannot be opened.
     public init(path: String) throws(ShellError) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ShellError("cannot read \(path): \(errnoText())") }
+        guard descriptor >= 0 else { throw ShellError.system("cannot read \(path)") }
         self.descriptor = descriptor
         self.ownsDescriptor = true
     }
@@ -89,7 +90,7 @@ public final class FileLineSource: LineSource {
             buffer.removeSubrange(..<start)
             start = 0
             let (chunk, error) = await readChunk()
-            if error != 0 { return try fail(ShellError("cannot read on: \(errnoText(error))")) }
+            if error != 0 { return try fail(ShellError.system("cannot read on", code: error)) }
             if chunk.isEmpty { ended = true }
             buffer.append(contentsOf: chunk)
         }

@@ -1,3 +1,4 @@
+import ShellSystem
 import Glibc
 import QMP
 import Synchronization
@@ -54,24 +55,5 @@ public final class MessageLog: Sendable {
     }
 
     /// The current UTC time with microseconds, ISO 8601.
-    static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + "\(pad(Int32(now.tv_nsec / 1000), 6))Z"
-    }
-}
-
-/// A failure the shell reports in one line and carries on or exits from.
-public struct ShellError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+    static func timestamp() -> String { ClockText.utcTimestamp() }
 }

@@ -1,3 +1,4 @@
+import ShellSystem
 import CProcess
 
 import Glibc
@@ -25,7 +26,7 @@ public final class QEMULauncher {
     public init() throws(ShellError) {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw ShellError("cannot make a socket pair: \(errnoText())")
+            throw ShellError.system("cannot make a socket pair")
         }
         let errorFile = qmpshell_anonymous_file("qemu-stderr")
         guard errorFile >= 0 else {
@@ -52,7 +53,7 @@ public final class QEMULauncher {
     public func start(_ command: [String]) throws(ShellError) {
         guard let program = command.first else { throw ShellError("--launch needs a QEMU command line after --") }
         guard let path = Self.executablePath(program) else {
-            throw ShellError("cannot start \(program): \(errnoText(ENOENT))")
+            throw ShellError.system("cannot start \(program)", code: ENOENT)
         }
         let arguments = command + ["-chardev", "socket,id=qmp-shell,fd=3", "-mon", "chardev=qmp-shell,mode=control"]
         let null = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -63,7 +64,7 @@ public final class QEMULauncher {
             qmpshell_bound_child_start(child, path, argv.baseAddress, environ, null, null, errorFile, qemuSocket)
         }
         guard result == 0 else {
-            throw ShellError("cannot start \(program): \(errnoText(result))")
+            throw ShellError.system("cannot start \(program)", code: result)
         }
         started = true
         pid = child.pointee.pid
@@ -107,7 +108,7 @@ public final class QEMULauncher {
         do {
             try await client.connect(connectedSocket: socket)
         } catch {
-            throw ShellError("\(error)\(qemuErrorText())")
+            throw ShellError("\(error)\(qemuErrorText())", underlying: error)
         }
     }
 

@@ -1,3 +1,4 @@
+import ShellSystem
 import Glibc
 
 /// `--record FILE`: keeps the lines of an interactive session that succeeded, as a script that

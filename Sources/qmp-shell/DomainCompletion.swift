@@ -1,6 +1,7 @@
 import Dispatch
 import QMP
 import QMPShell
+import ShellSystem
 import Synchronization
 
 /// Candidates for `--domain` in the generated shell completions: the running domains of the

@@ -24,6 +24,6 @@ enum Main {
             StandardStreams().diagnostic(message + "\n")
             exit(ExitStatus.usage.rawValue)
         }
-        exit(await ShellApplication(command: command).run().rawValue)
+        exit(await ShellRun(options: command.options).run().rawValue)
     }
 }

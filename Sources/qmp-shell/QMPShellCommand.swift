@@ -1,5 +1,6 @@
 import Glibc
 import ArgumentParser
+import QMPSchema
 import QMPShell
 
 /// The command line: a drop-in for Python's qmp-shell (`-H -v -p -l -N`), plus scripting,
@@ -125,7 +126,7 @@ struct QMPShellCommand: ParsableCommand {
     var guestAgent = false
 
     @Option(help: ArgumentHelp("Use colour (NO_COLOR is honoured).", valueName: "WHEN"))
-    var color: ColorChoice = .auto
+    var color: ShellOptions.ColorChoice = .auto
 
     @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
     var launch = false
@@ -166,9 +167,7 @@ struct QMPShellCommand: ParsableCommand {
     var parallel: Int = FleetDefaults.parallel
 
     /// Several targets: more than one address or domain, a domain pattern, or --all-domains.
-    var isFleet: Bool {
-        addresses.count > 1 || domains.count > 1 || domains.contains(where: FleetSelection.isPattern) || allDomains
-    }
+    var isFleet: Bool { options.isFleet }
 
     @Option(
         name: .customLong("connect"),
@@ -190,10 +189,6 @@ struct QMPShellCommand: ParsableCommand {
         if launch { throw ValidationError("--launch starts one QEMU: give no other target") }
         if logfile != nil { throw ValidationError("-l/--logfile records one connection: not with several targets") }
         if record != nil { throw ValidationError("--record records one connection: not with several targets") }
-    }
-
-    enum ColorChoice: String, ExpressibleByArgument, CaseIterable {
-        case auto, always, never
     }
 
     func validate() throws {
@@ -263,5 +258,48 @@ struct QMPShellCommand: ParsableCommand {
         if listDomains && (domain != nil || address != nil || launch || !commands.isEmpty || script != nil || watch) {
             throw ValidationError("--list-domains only lists: give it nothing but --connect")
         }
+    }
+}
+
+extension ShellOptions.ColorChoice: ExpressibleByArgument {}
+
+extension QMPShellCommand {
+    /// The run the command line asks for.
+    var options: ShellOptions {
+        var options = ShellOptions()
+        options.address = address
+        options.addresses = addresses
+        options.hmp = hmp
+        options.verbose = verbose
+        options.pretty = pretty
+        options.logfile = logfile
+        options.skipNegotiation = skipNegotiation
+        options.commands = commands
+        options.script = script
+        options.keepGoing = keepGoing
+        options.commandTimeout = commandTimeout
+        options.dryRun = dryRun
+        options.noSchemaCheck = noSchemaCheck
+        options.events = events
+        options.watch = watch
+        options.count = count
+        options.timeout = timeout
+        options.record = record
+        options.guestAgent = guestAgent
+        options.color = color
+        options.launch = launch
+        options.qemuCommand = qemuCommand
+        options.reconnect = reconnect
+        options.retryDelay = retryDelay
+        options.retries = retries
+        options.history = history
+        options.noHistory = noHistory
+        options.domain = domain
+        options.domains = domains
+        options.allDomains = allDomains
+        options.parallel = parallel
+        options.connectURI = connectURI
+        options.listDomains = listDomains
+        return options
     }
 }

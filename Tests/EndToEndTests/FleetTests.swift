@@ -130,6 +130,8 @@ struct FleetTests {
         }
         let shell = try RunningShell(["-c", "query-status", qemu.socketPath, mute.path])
         try shell.waitUntil("the QEMU's reply") { $0.standardOutput.contains(qemu.socketPath) }
+        // Ctrl-C once the QEMU's run has ended (a target at work when it comes is stopped too).
+        usleep(300_000)
         kill(shell.pid, SIGINT)
         #expect(try shell.waitForExit() == 1, "\(shell.standardError)")
         #expect(shell.standardError.contains("\(mute.path): interrupted"), "\(shell.standardError)")

@@ -1,7 +1,9 @@
 import Foundation
 import QMP
+import QMPLineSyntax
 import QMPTestSupport
 import Testing
+import QMPSchema
 
 @testable import QMPShell
 

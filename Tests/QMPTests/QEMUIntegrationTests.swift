@@ -237,8 +237,9 @@ struct QEMUIntegrationTests {
         try await client.connect(to: .tcp(host: "127.0.0.1", port: port))
         let fd = open("/dev/null", O_RDONLY)
         defer { close(fd) }
-        await #expect(throws: QMPError.invalidState("file descriptors can only be passed over a UNIX socket, not TCP"))
-        {
+        await #expect(
+            throws: QMPError.invalidArgument("file descriptors can only be passed over a UNIX socket, not TCP")
+        ) {
             try await client.execute("getfd", arguments: ["fdname": "null"], passing: [fd])
         }
         #expect(

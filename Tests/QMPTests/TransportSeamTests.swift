@@ -45,7 +45,7 @@ struct TransportSeamTests {
         }
 
         func passDescriptors(_ descriptors: [Int32]) async throws(QMPError) {
-            throw .invalidState("this transport passes no descriptors")
+            throw .invalidArgument("this transport passes no descriptors")
         }
 
         func setReading(_ on: Bool) {
@@ -145,7 +145,7 @@ struct TransportSeamTests {
             transport.deliver(Self.greeting)
             return transport
         }
-        await #expect(throws: QMPError.invalidState("this transport passes no descriptors")) {
+        await #expect(throws: QMPError.invalidArgument("this transport passes no descriptors")) {
             try await client.execute("getfd", arguments: ["fdname": "x"], passing: [0])
         }
         _ = try await client.execute("query-status")

@@ -68,6 +68,24 @@ public final class ExtraLibvirtd: Sendable {
         _ = Foundation.kill(number, SIGKILL)
     }
 
+    /// Restarts the daemon as `systemctl restart libvirtd` does: SIGTERM, then a new daemon on
+    /// the same folder and socket. Its running domains keep running, and the new daemon takes
+    /// them over again.
+    public func restart() throws {
+        let pid = try String(contentsOfFile: directory + "/libvirtd.pid", encoding: .utf8)
+        guard let number = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw FakeServerError("no pid in \(directory)/libvirtd.pid")
+        }
+        _ = Foundation.kill(number, SIGTERM)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while Foundation.kill(number, 0) == 0 {
+            guard ContinuousClock.now < deadline else { throw FakeServerError("libvirtd \(number) did not stop") }
+            usleep(50_000)
+        }
+        let restarted = try Self.script(["start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard restarted == uri else { throw FakeServerError("the restarted libvirtd is at \(restarted), not \(uri)") }
+    }
+
     deinit {
         _ = try? Self.script(["stop", directory])
     }

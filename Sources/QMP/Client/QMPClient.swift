@@ -279,6 +279,7 @@ public final class QMPClient: Sendable {
         switch state.withLock({ $0.disconnectCause }) ?? error {
         case .handshakeFailed(let message): return .handshakeFailed(message)
         case .protocolViolation(let message), .disconnected(let message), .invalidState(let message),
+            .invalidArgument(let message),
             .couldNotConnect(let message), .timedOut(let message), .cancelled(let message):
             return .handshakeFailed(message)
         case .commandFailed(let errorClass, let description): return .handshakeFailed("\(errorClass): \(description)")

@@ -15,9 +15,6 @@ public final class QMPSocketListener: Sendable {
         self.descriptor = try UnixSocket.listen(path: path)
     }
 
-    /// The listening descriptor, for callers that poll for a pending connection.
-    public var descriptorForPolling: Int32 { descriptor }
-
     /// Stops listening and removes the socket file. Calling it again does nothing.
     public func close() {
         guard !closed.exchange(true, ordering: .relaxed) else { return }

@@ -52,7 +52,7 @@ final class SocketTransport: QMPTransport {
 
     func passDescriptors(_ descriptors: [Int32]) async throws(QMPError) {
         guard let socket = descriptorForPassing else {
-            throw .invalidState("file descriptors can only be passed over a UNIX socket, not TCP")
+            throw .invalidArgument("file descriptors can only be passed over a UNIX socket, not TCP")
         }
         do {
             // After everything already queued, so the descriptors go with the next command.

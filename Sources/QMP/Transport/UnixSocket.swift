@@ -128,6 +128,6 @@ enum UnixSocket {
                 }
             }
         }
-        guard sent == 1 else { throw .invalidState("could not pass the file descriptor: \(errorText())") }
+        guard sent == 1 else { throw .invalidArgument("could not pass the file descriptor: \(errorText())") }
     }
 }

@@ -1,46 +1,28 @@
 import Glibc
 import QMP
+import ShellSystem
 
-/// A run on several targets at once, as the command line asked for it.
+/// A run on several targets at once (``ShellOptions/isFleet``): every line on every target, or
+/// every target's events, or the interactive shell on all of them.
 public struct Fleet: Sendable {
-    /// What the command line said, as a fleet needs it.
-    public struct Options: Sendable {
-        /// Socket paths and `HOST:PORT`s, tagged as written.
-        public var addresses: [String] = []
-        /// Domain names (or UUIDs, ids) and shell patterns of names.
-        public var domains: [String] = []
-        /// Every running domain of ``connectURI``.
-        public var allDomains = false
-        /// The libvirt connection (already resolved: `--connect`, `$LIBVIRT_DEFAULT_URI`, ...).
-        public var connectURI = "qemu:///system"
-        /// `-c` lines.
-        public var commands: [String] = []
-        /// `-f FILE` (`-`: standard input).
-        public var script: String?
-        /// `--watch`, with `--count`.
-        public var watch = false
-        public var count: Int?
-        public var parallel = FleetDefaults.parallel
-        /// How long one target may take (`--timeout`).
-        public var timeout: Duration?
-        public var retryPolicy: Connector.RetryPolicy?
-        /// `-g`: the targets are guest agents.
-        public var guestAgent = false
-        /// `-N` not given.
-        public var negotiate = true
-        public var configuration = ShellConfiguration()
+    public let options: ShellOptions
+    public let configuration: ShellConfiguration
 
-        public init() {}
+    public init(options: ShellOptions, configuration: ShellConfiguration) {
+        self.options = options
+        self.configuration = configuration
     }
 
-    public let options: Options
+    /// The libvirt connection: `--connect`, else `$LIBVIRT_DEFAULT_URI`, else `qemu:///system`.
+    private var connectURI: String { LibvirtTarget.connectionURI(options.connectURI) { environmentValue($0) } }
 
-    public init(options: Options) { self.options = options }
+    /// `--timeout`.
+    private var timeout: Duration? { options.timeout.map { .milliseconds(Int(($0 * 1000).rounded(.up))) } }
 
     /// Resolves the targets and runs the lines on them; returns the run's exit status.
     public func run() async -> ExitStatus {
         let streams = StandardStreams()
-        let formatter = OutputFormatter(pretty: options.configuration.pretty, color: options.configuration.color)
+        let formatter = OutputFormatter(pretty: configuration.pretty, color: configuration.color)
         let targets: [FleetTarget]
         do throws(QMPError) {
             targets = try await resolveTargets()
@@ -60,7 +42,7 @@ public struct Fleet: Sendable {
             let diagnostics = FleetOutput(streams: streams, style: .json, pretty: false)
             return await FleetWatch(
                 settings: settings, streams: streams, diagnostics: diagnostics, readable: isatty(1) == 1,
-                count: options.count, timeout: options.timeout
+                count: options.count, timeout: timeout
             ).run(targets)
         }
         if options.commands.isEmpty && options.script == nil && isatty(0) == 1 {
@@ -74,21 +56,21 @@ public struct Fleet: Sendable {
             return .lineFailed
         }
         let output = FleetOutput(
-            streams: streams, style: isatty(1) == 1 ? .grouped : .json, pretty: options.configuration.pretty)
+            streams: streams, style: isatty(1) == 1 ? .grouped : .json, pretty: configuration.pretty)
         return await FleetScriptRun(settings: settings, script: script, output: output)
             .run(targets)
     }
 
     private func resolveTargets() async throws(QMPError) -> [FleetTarget] {
         if !options.addresses.isEmpty { return try FleetSelection.addresses(options.addresses) }
-        return try await FleetSelection.domains(options.domains, all: options.allDomains, uri: options.connectURI)
+        return try await FleetSelection.domains(options.domains, all: options.allDomains, uri: connectURI)
             .map(FleetTarget.domain)
     }
 
     private func settings(formatter: OutputFormatter) -> FleetSettings {
         var client = QMPClient.Configuration()
         client.mode = options.guestAgent ? .guestAgent : .qmp
-        client.negotiate = options.negotiate
+        client.negotiate = !options.skipNegotiation
         // Per target, a tenth of what one connection keeps: memory grows with the fleet.
         client.historyLimit = 1_000
         client.historyByteLimit = 1 << 20
@@ -96,12 +78,17 @@ public struct Fleet: Sendable {
         // its oldest events go, and are counted); the script mode keeps the latest events.
         let holdsServerBack = options.watch && options.addresses.count > 0
         return FleetSettings(
-            configuration: options.configuration, formatter: formatter, clientConfiguration: client,
-            retryPolicy: options.retryPolicy, parallel: options.parallel,
-            timeout: options.watch ? nil : options.timeout,
-            usesSchema: !options.configuration.hmp && !options.guestAgent,
+            configuration: configuration, formatter: formatter, clientConfiguration: client,
+            retryPolicy: retryPolicy, parallel: options.parallel, timeout: options.watch ? nil : timeout,
+            usesSchema: !configuration.hmp && !options.guestAgent,
             eventCapacity: options.watch ? 256 : 1_000, eventByteLimit: options.watch ? 256 << 10 : 1 << 20,
             overflow: holdsServerBack ? .pauseReading : .dropOldest)
+    }
+
+    /// `--reconnect` with `--retry-delay` and `--retries`.
+    private var retryPolicy: Connector.RetryPolicy? {
+        guard options.reconnect else { return nil }
+        return Connector.RetryPolicy(delay: .milliseconds(Int(options.retryDelay * 1000)), retries: options.retries)
     }
 
     /// Each target holds a socket: lift the soft limit on open files to the hard one, so a fleet of

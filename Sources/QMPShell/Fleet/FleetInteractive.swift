@@ -1,4 +1,7 @@
 import QMP
+import QMPLineEditing
+import QMPSchema
+import ShellSystem
 
 /// The interactive shell on several targets: a line goes to every connected target, their replies
 /// come back grouped under each target's name as each finishes; events between lines are shown

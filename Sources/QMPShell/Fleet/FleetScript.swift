@@ -1,3 +1,5 @@
+import ShellSystem
+
 /// The lines a fleet runs on every target: the `-c` lines, then the `-f` file or standard input.
 ///
 /// Each target reads its own copy of the lines at its own pace, so a script is read once, before

@@ -44,7 +44,11 @@ struct FleetScriptRun {
         let targetOutput = output.output(for: target.name)
         defer { targetOutput.flush() }
         let progress = TargetProgress()
-        let work = Task { await runLines(on: target, output: targetOutput, progress: progress) }
+        let work = Task {
+            let result = await runLines(on: target, output: targetOutput, progress: progress)
+            progress.finish()
+            return result
+        }
         let stop: @Sendable (String) -> Void = { reason in
             guard progress.stop(reason) else { return }
             work.cancel()
@@ -111,7 +115,8 @@ struct FleetScriptRun {
 /// What the timer and Ctrl-C need to know of a target at work: its client, to end it, and whether
 /// it was stopped (and why).
 final class TargetProgress: Sendable {
-    private let state = Mutex<(client: QMPClient?, connected: Bool, stopReason: String?)>((nil, false, nil))
+    private let state = Mutex<(client: QMPClient?, connected: Bool, stopReason: String?, finished: Bool)>(
+        (nil, false, nil, false))
 
     /// The client being connected or in use.
     var client: QMPClient? {
@@ -130,10 +135,13 @@ final class TargetProgress: Sendable {
 
     var isConnected: Bool { state.withLock { $0.connected } }
 
-    /// Records why the target is stopped; `false` if it was stopped already.
+    /// Its lines have all run (or it could not go on): a stop no longer concerns it.
+    func finish() { state.withLock { $0.finished = true } }
+
+    /// Records why the target is stopped; `false` if it was stopped already or is done.
     func stop(_ reason: String) -> Bool {
         state.withLock { state in
-            guard state.stopReason == nil else { return false }
+            guard state.stopReason == nil, !state.finished else { return false }
             state.stopReason = reason
             return true
         }

@@ -1,5 +1,6 @@
 import Logging
 import QMP
+import QMPSchema
 
 /// What every target of a fleet run shares: the shell's configuration, how clients are made,
 /// how many targets are worked on at once, and how long one may take.
@@ -45,7 +46,7 @@ struct FleetSettings: Sendable {
     func schemaStore(for link: ServerLink, output: any ShellOutput) -> SchemaStore? {
         guard usesSchema else { return nil }
         let formatter = self.formatter
-        return SchemaStore(link: link, cache: SchemaCache.standard()) {
+        return SchemaStore(currentClient: { link.client }, cache: SchemaCache.standard()) {
             output.diagnostic(formatter.notice("qmp-shell: \($0)"))
         }
     }
