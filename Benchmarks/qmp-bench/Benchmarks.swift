@@ -16,5 +16,6 @@ enum Benchmarks {
         SchemaBenchmark(),
         LiveTabBenchmark(),
         LibvirtBenchmark(),
+        FleetBenchmark(),
     ]
 }

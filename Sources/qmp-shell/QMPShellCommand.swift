@@ -17,6 +17,10 @@ struct QMPShellCommand: ParsableCommand {
             A VM that libvirt manages is reached with --domain NAME (a name, UUID or id) on --connect URI \
             (default: $LIBVIRT_DEFAULT_URI, else qemu:///system), through libvirt's QEMU passthrough.
 
+            Several ADDRESSes, several --domain, a --domain pattern ('web-*') or --all-domains make a fleet: every \
+            line runs on every target, --parallel N at once, each reply tagged with its target; the exit status is \
+            3 if a target could not be reached, else 1 if a line failed on any.
+
             Lines are `command key=value ...`, raw JSON messages, or directives (.help lists them).
 
             Exit status: 0 success; 1 a command failed, a line did not parse or .wait timed out; \
@@ -25,8 +29,30 @@ struct QMPShellCommand: ParsableCommand {
         version: version
     )
 
-    @Argument(help: "UNIX socket path or HOST:PORT of the QMP server (default: $QMP_SOCKET).")
-    var address: String?
+    /// The addresses, then (after `--`) the QEMU command line of `--launch`: argument-parser allows
+    /// one list of positional arguments, so the two are told apart by the `--` in the arguments.
+    @Argument(
+        help: ArgumentHelp(
+            "UNIX socket path or HOST:PORT of the QMP server (default: $QMP_SOCKET); several make a fleet. "
+                + "With --launch: the QEMU command line, after --.",
+            valueName: "address"))
+    var positionals: [String] = []
+
+    /// How many of ``positionals`` came after `--`.
+    private var wordsAfterTerminator: Int {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard let terminator = arguments.firstIndex(of: "--") else { return 0 }
+        return min(positionals.count, arguments.endIndex - terminator - 1)
+    }
+
+    /// The socket paths and `HOST:PORT`s.
+    var addresses: [String] { Array(positionals.dropLast(wordsAfterTerminator)) }
+
+    /// The one address of a single-target run.
+    var address: String? { addresses.first }
+
+    /// With `--launch`: the QEMU command line given after `--`.
+    var qemuCommand: [String] { Array(positionals.suffix(wordsAfterTerminator)) }
 
     @Flag(
         name: [.customShort("H"), .long],
@@ -105,11 +131,6 @@ struct QMPShellCommand: ParsableCommand {
     @Flag(help: "Start the QEMU command line given after -- with a private QMP socket, and stop it on exit.")
     var launch = false
 
-    @Argument(
-        parsing: .postTerminator,
-        help: ArgumentHelp("With --launch: the QEMU command line, after --.", valueName: "QEMU-COMMAND"))
-    var qemuCommand: [String] = []
-
     @Flag(help: "Keep trying when the server is not there yet or goes away, saying so inline.")
     var reconnect = false
 
@@ -126,10 +147,27 @@ struct QMPShellCommand: ParsableCommand {
     var noHistory = false
 
     @Option(
+        name: .customLong("domain"),
         help: ArgumentHelp(
-            "Talk to DOMAIN (a name, UUID or id) through libvirt instead of ADDRESS.", valueName: "DOMAIN"),
+            "Talk to DOMAIN (a name, UUID or id) through libvirt instead of ADDRESS; repeatable, shell patterns "
+                + "('web-*') select several.", valueName: "DOMAIN"),
         completion: .custom { words, _, _ in DomainCompletion.runningDomains(words: words) })
-    var domain: String?
+    var domains: [String] = []
+
+    /// The one domain of a single-target run.
+    var domain: String? { domains.first }
+
+    @Flag(help: "Every running domain of the libvirt connection, as a fleet.")
+    var allDomains = false
+
+    @Option(
+        help: ArgumentHelp(
+            "With several targets: how many are worked on at once (default: \(FleetDefaults.parallel)).",
+            valueName: "N"))
+    var parallel: Int = FleetDefaults.parallel
+
+    /// Several targets: more than one address or domain, a domain pattern, or --all-domains.
+    var isFleet: Bool { options.isFleet }
 
     @Option(
         name: .customLong("connect"),
@@ -138,6 +176,20 @@ struct QMPShellCommand: ParsableCommand {
 
     @Flag(help: "Print the running domains of the libvirt connection, one per line, and exit.")
     var listDomains = false
+
+    private func validateFleet() throws {
+        if parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if allDomains && !domains.isEmpty {
+            throw ValidationError("--all-domains already selects every domain: drop --domain")
+        }
+        if (allDomains || !domains.isEmpty) && !addresses.isEmpty {
+            throw ValidationError("libvirt domains and socket addresses cannot be mixed in one run")
+        }
+        guard isFleet else { return }
+        if launch { throw ValidationError("--launch starts one QEMU: give no other target") }
+        if logfile != nil { throw ValidationError("-l/--logfile records one connection: not with several targets") }
+        if record != nil { throw ValidationError("--record records one connection: not with several targets") }
+    }
 
     func validate() throws {
         // Lines piped on standard input are a script, as with `-f -`.
@@ -158,8 +210,9 @@ struct QMPShellCommand: ParsableCommand {
             throw ValidationError(
                 "--record records the interactive shell; -c, -f, standard input and --watch have nothing to record")
         }
-        if (count != nil || timeout != nil) && !watch {
-            throw ValidationError("--count and --timeout apply to --watch")
+        if count != nil && !watch { throw ValidationError("--count applies to --watch") }
+        if timeout != nil && !watch && !isFleet {
+            throw ValidationError("--timeout applies to --watch and to several targets")
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -198,9 +251,10 @@ struct QMPShellCommand: ParsableCommand {
         if domain != nil && guestAgent {
             throw ValidationError("--domain reaches QEMU's monitor, not a guest agent: drop -g")
         }
-        if connectURI != nil && domain == nil && !listDomains {
-            throw ValidationError("--connect applies to --domain and --list-domains")
+        if connectURI != nil && domain == nil && !listDomains && !allDomains {
+            throw ValidationError("--connect applies to --domain, --all-domains and --list-domains")
         }
+        try validateFleet()
         if listDomains && (domain != nil || address != nil || launch || !commands.isEmpty || script != nil || watch) {
             throw ValidationError("--list-domains only lists: give it nothing but --connect")
         }
@@ -214,6 +268,7 @@ extension QMPShellCommand {
     var options: ShellOptions {
         var options = ShellOptions()
         options.address = address
+        options.addresses = addresses
         options.hmp = hmp
         options.verbose = verbose
         options.pretty = pretty
@@ -240,6 +295,9 @@ extension QMPShellCommand {
         options.history = history
         options.noHistory = noHistory
         options.domain = domain
+        options.domains = domains
+        options.allDomains = allDomains
+        options.parallel = parallel
         options.connectURI = connectURI
         options.listDomains = listDomains
         return options

@@ -70,7 +70,7 @@ public final class QEMUInstance: @unchecked Sendable {
     /// a probe connection would be a client of QEMU's monitor, and QEMU handling its close while
     /// the test's own client connects can end the test's connection.
     static func isListening(_ path: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/unix", encoding: .utf8) else { return false }
+        guard let table = procFile("/proc/net/unix") else { return false }
         // "Num RefCount Protocol Flags Type St Inode Path"; flags 00010000 is __SO_ACCEPTCON (listening).
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -80,12 +80,20 @@ public final class QEMUInstance: @unchecked Sendable {
 
     /// Whether something listens on TCP 127.0.0.1:`port`, read from /proc/net/tcp (state 0A).
     static func isListeningOnTCP(_ port: Int) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+        guard let table = procFile("/proc/net/tcp") else { return false }
         let local = "0100007F:" + String(format: "%04X", port)
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             return fields.count >= 4 && fields[1] == local && fields[3] == "0A"
         }
+    }
+
+    /// A file of /proc read to its end. `String(contentsOfFile:)` stops after the first 4 KiB, since
+    /// /proc reports a size of 0: past some twenty QEMUs, their sockets were not found.
+    static func procFile(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// The version `qemu-system-x86_64 --version` reports, e.g. "7.2.22", to compare with what

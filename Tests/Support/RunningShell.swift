@@ -35,6 +35,9 @@ public final class RunningShell: @unchecked Sendable {
         try process.run()
     }
 
+    /// Its process id, to signal it.
+    public var pid: Int32 { process.processIdentifier }
+
     /// What it printed on standard output so far.
     public var standardOutput: String { lock.withLock { String(decoding: output, as: UTF8.self) } }
     /// What it printed on standard error so far.

@@ -8,6 +8,8 @@ public struct ShellOptions: Sendable {
 
     /// A UNIX socket path or `HOST:PORT`; `nil` falls back to `$QMP_SOCKET`.
     public var address: String?
+    /// Every address given (several make a fleet, see ``isFleet``).
+    public var addresses: [String] = []
     /// `-H`: lines go through `human-monitor-command`.
     public var hmp = false
     /// `-v`: echo each QMP message sent.
@@ -56,6 +58,15 @@ public struct ShellOptions: Sendable {
     public var domain: String?
     public var connectURI: String?
     public var listDomains = false
+    /// Every `--domain` (names and shell patterns), `--all-domains`, and `--parallel` for a fleet.
+    public var domains: [String] = []
+    public var allDomains = false
+    public var parallel = FleetDefaults.parallel
+
+    /// Several targets: more than one address or domain, a domain pattern, or `--all-domains`.
+    public var isFleet: Bool {
+        addresses.count > 1 || domains.count > 1 || domains.contains(where: FleetSelection.isPattern) || allDomains
+    }
 
     public init() {}
 }

@@ -50,6 +50,8 @@ public struct ShellRun: Sendable {
             }
         }
 
+        if options.isFleet { return await Fleet(options: options, configuration: configuration).run() }
+
         let libvirtTarget = options.domain.map {
             LibvirtTarget(domain: $0, uri: options.connectURI) { environmentValue($0) }
         }

@@ -1,0 +1,50 @@
+import QMP
+import Synchronization
+
+/// One target of the interactive fleet shell: its output, and its connection and runner once
+/// connected.
+final class FleetMember: Sendable {
+    enum State: Sendable {
+        case connecting
+        case connected(version: String)
+        case unreachable(String)
+        case lost(String)
+    }
+
+    let target: FleetTarget
+    let output: TargetOutput
+    private let state = Mutex<(state: State, runner: CommandRunner?)>((.connecting, nil))
+
+    init(target: FleetTarget, output: TargetOutput) {
+        self.target = target
+        self.output = output
+    }
+
+    var current: State { state.withLock { $0.state } }
+
+    /// The runner while connected.
+    var runner: CommandRunner? {
+        state.withLock { state in
+            if case .connected = state.state { return state.runner }
+            return nil
+        }
+    }
+
+    func connected(_ runner: CommandRunner, version: String) {
+        state.withLock { $0 = (.connected(version: version), runner) }
+    }
+
+    func failed(_ state: State) {
+        self.state.withLock { $0.state = state }
+    }
+
+    /// How `.targets` shows it.
+    var line: String {
+        switch current {
+        case .connecting: return "\(target.name): connecting"
+        case .connected(let version): return "\(target.name): connected, QEMU \(version)"
+        case .unreachable(let reason): return "\(target.name): unreachable: \(reason)"
+        case .lost(let reason): return "\(target.name): lost: \(reason)"
+        }
+    }
+}
