@@ -73,10 +73,10 @@ struct FleetBenchmark: Benchmark {
         let alone = Comparison(
             name: "query-status on 100 QEMUs vs on 1, wall time", peer: "ours on 1 QEMU", metric: .seconds,
             goal: 1.0 / 3, ours: samples[0][0], theirs: samples[1][0])
-        var limit = Comparison(
+        var rawLimit = Comparison(
             name: "query-status on 100 QEMUs vs the raw limit, wall time", peer: "raw C client on 100 at once",
             metric: .seconds, goal: nil, ours: samples[0][0], theirs: samples[4][0])
-        limit.notes.append("raw C client: Benchmarks/raw_fleet.c, every socket at once, poll(2), no JSON parsing")
+        rawLimit.notes.append("raw C client: Benchmarks/raw_fleet.c, every socket at once, poll(2), no JSON parsing")
         // Whether the goal against one QEMU is within reach at all: the raw client on 100 against
         // ours on 1.
         let limitVersusAlone = Comparison(
@@ -88,7 +88,7 @@ struct FleetBenchmark: Benchmark {
             theirs: Samples(values: [Self.perTargetBudget]))
         realMemory.notes.append(contentsOf: notes.sorted())
         let fakeMemory = try await fakeFleetMemory(in: context)
-        return [versusPython, loop, alone, limit, limitVersusAlone, realMemory, fakeMemory]
+        return [versusPython, loop, alone, rawLimit, limitVersusAlone, realMemory, fakeMemory]
     }
 
     /// Peak RSS of a run on 1,000 fake servers against a run on 1, per target beyond the first.
