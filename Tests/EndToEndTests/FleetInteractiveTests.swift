@@ -53,46 +53,58 @@ struct FleetInteractiveTests {
         let sockets = qemus.instances.map(\.socketPath)
         let gone = sockets[1]
         let scratch = try TemporaryDirectory()
+        // No server there yet: tried again in the background too.
+        let late = scratch.file("late.sock")
         let terminal = try PseudoTerminalSession(
-            executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "0.2"] + sockets,
+            executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "0.2"] + sockets + [late],
             environment: ["HOME": scratch.path, "NO_COLOR": "1"], columns: 200, rows: 50)
-        try terminal.waitForText("(QEMU 3/3) ", timeout: .seconds(20))
+        let start = try terminal.waitForText("(QEMU 3/4) ", timeout: .seconds(20))
+        #expect(start.contains("\(late): could not connect to \(late)"), "\(start)")
+        #expect(start.contains("; retrying every 0.2 s"), "\(start)")
         qemus.instances[1].kill()
         // Said above the prompt under its name, and the prompt's count drops while it waits.
         let lost = try terminal.waitForScreen { screen in
             screen.contains("\(gone): ") && screen.contains("; reconnecting to \(gone)")
-                && Self.prompt(on: screen) == "(QEMU 2/3)"
+                && Self.prompt(on: screen) == "(QEMU 2/4)"
         }
         #expect(
             lost.lines.contains { $0.hasPrefix("\(gone): ") && $0.hasSuffix("; reconnecting to \(gone)") }, "\(lost)")
 
-        // A line meanwhile runs on the two others, and names the missing one once.
+        // A line meanwhile runs on the two others, and names the missing ones once.
         terminal.send("query-status\r")
         let partial = try terminal.waitForScreen { screen in
             screen.text.components(separatedBy: #"{"return":{"status":"running""#).count == 3
-                && screen.contains("not sent to \(gone) (not connected)") && Self.prompt(on: screen) == "(QEMU 2/3)"
+                && screen.contains("not sent to \(gone), \(late) (not connected)")
+                && Self.prompt(on: screen) == "(QEMU 2/4)"
         }
         #expect(!partial.contains("== \(gone) =="), "\(partial)")
         #expect(partial.text.components(separatedBy: "not sent to").count == 2, "\(partial)")
 
-        // A new QEMU on the same socket: said, the count goes back up, the next line runs on all.
+        // A new QEMU on the same socket: said, the count goes back up, the next line runs on it.
         let second = try QEMUInstance(socketPath: gone)
-        let back = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
-            screen.contains("\(gone): reconnected to QEMU ") && Self.prompt(on: screen) == "(QEMU 3/3)"
+        let version = try QEMUInstance.installedVersion()
+        try terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            screen.contains("\(gone): reconnected to QEMU \(version) at \(gone)")
+                && Self.prompt(on: screen) == "(QEMU 3/4)"
         }
-        #expect(back.contains("reconnected to QEMU \(try QEMUInstance.installedVersion()) at \(gone)"), "\(back)")
+        // The one that was never there: reached once it listens.
+        let third = try QEMUInstance(socketPath: late)
+        try terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            screen.contains("\(late): connected to QEMU \(version) at \(late)")
+                && Self.prompt(on: screen) == "(QEMU 4/4)"
+        }
         terminal.send("query-status\r")
         try terminal.waitForScreen { screen in
-            screen.contains("== \(gone) ==")
-                && screen.text.components(separatedBy: #"{"return":{"status":"running""#).count == 6
+            screen.contains("== \(gone) ==") && screen.contains("== \(late) ==")
+                && screen.text.components(separatedBy: #"{"return":{"status":"running""#).count == 7
         }
         // Its events are shown again, tagged.
         try await second.controlExecute("stop")
         try terminal.waitForScreen { $0.contains(#"\#(gone): {"timestamp""#) && $0.contains(#""event":"STOP"}"#) }
         terminal.send("\u{4}")
         #expect(try terminal.waitForExit() == 0)
+        _ = third
     }
-
     @Test func withoutReconnectALostTargetStaysLostAndWhenAllAreGoneTheShellEnds() async throws {
         let qemus = try QEMUFleet(count: 2)
         let sockets = qemus.instances.map(\.socketPath)

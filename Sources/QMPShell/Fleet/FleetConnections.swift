@@ -49,10 +49,8 @@ final class FleetConnections: Sendable {
         var once = settings
         once.retryPolicy = nil
         let connector = settings.connector(for: member.target, output: output) { _ in }
-        let first = await once.connector(for: member.target, output: output, made: { _ in }).connectClient(notice: {
-            _ in
-        })
-        switch first {
+        let firstAttempt = once.connector(for: member.target, output: output) { _ in }
+        switch await firstAttempt.connectClient(notice: { _ in }) {
         case .success(let (client, listener)):
             let runner = makeRunner(for: member, client: client, listener: listener)
             follow { await self.follow(member, runner: runner, connector: connector) }
