@@ -146,19 +146,25 @@ struct FleetInteractiveTests {
             }
         }
         defer { smaller.stop() }
+        // And one that never answers once connected: left out of the count, without holding `.help` up.
+        let silent = try FakeQMPServer { connection in
+            try connection.handshake()
+            while connection.readMessage(timeout: .seconds(60)) != nil {}
+        }
+        defer { silent.stop() }
         let scratch = try TemporaryDirectory()
         let terminal = try PseudoTerminalSession(
-            executable: ShellBinary.path, arguments: [qemu.socketPath, smaller.path],
+            executable: ShellBinary.path, arguments: [qemu.socketPath, smaller.path, silent.path],
             environment: ["HOME": scratch.path, "NO_COLOR": "1"], columns: 200, rows: 50)
-        try terminal.waitForText("(QEMU 2/2) ", timeout: .seconds(20))
-        // A command both have: the first's help, nothing more.
+        try terminal.waitForText("(QEMU 3/3) ", timeout: .seconds(20))
+        // A command they have: the first's help, nothing more.
         terminal.send(".help query-status\r")
-        try terminal.waitForScreen { $0.lines.filter { $0.hasPrefix("(QEMU 2/2)") }.count == 2 }
+        try terminal.waitForScreen { $0.lines.filter { $0.hasPrefix("(QEMU 3/3)") }.count == 2 }
         #expect(!terminal.screen.contains("missing"), "\(terminal.screen)")
         // One the second lacks: named once.
         terminal.send(".help stop\r")
         let screen = try terminal.waitForText(
-            "qmp-shell: stop is missing on \(smaller.path) (1 of 2 connected targets)")
+            "qmp-shell: stop is missing on \(smaller.path) (1 of 3 connected targets)")
         #expect(screen.text.components(separatedBy: "is missing").count == 2, "\(screen)")
         terminal.send("\u{4}")
         #expect(try terminal.waitForExit() == 0)

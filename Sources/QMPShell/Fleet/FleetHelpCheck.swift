@@ -12,8 +12,12 @@ final class FleetHelpCheck: Sendable {
     /// The most names a line lists; beyond it, the count.
     static let namesListed = 5
 
+    /// How long a target's `query-commands` may take.
+    static let answerTimeout: Duration = .seconds(2)
+
     /// The line to show after `.help NAME` was answered by `first`, or `nil`: when NAME is a
-    /// command of `first` that some of `others` lack. A target that cannot say is not counted.
+    /// command of `first` that some of `others` lack. A target that cannot say (within
+    /// ``answerTimeout``) is not counted.
     func note(forHelpLine line: String, first: FleetMember, others: [FleetMember]) async -> String? {
         let words = line.dropFirst(".help".count).split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard let word = words.first, !word.hasPrefix("."), !others.isEmpty else { return nil }
@@ -41,7 +45,10 @@ final class FleetHelpCheck: Sendable {
     private func commandNames(of member: FleetMember) async -> Set<String>? {
         guard let client = member.runner?.link.client else { return nil }
         if let names = known.withLock({ $0[ObjectIdentifier(client)]?.names }) { return names }
-        guard let reply = try? await client.execute("query-commands"), let list = reply.arrayValue else { return nil }
+        // A target slow to answer does not hold `.help` up for long: it is left out of the count.
+        guard let reply = try? await client.execute("query-commands", timeout: Self.answerTimeout),
+            let list = reply.arrayValue
+        else { return nil }
         let names = Set(list.compactMap { $0["name"]?.stringValue })
         known.withLock { $0[ObjectIdentifier(client)] = (client, names) }
         return names
