@@ -237,8 +237,11 @@ struct InteractiveShellTests {
         #expect(lines.contains("(QEMU) half line^C"), "\(screen)")
         #expect(lines.contains("(QEMU) query-name"), "\(screen)")
         #expect(!screen.contains("half linequery-name"), "the keys after ^C joined the abandoned line")
-        // Ctrl-\ is a second Ctrl-C, also in order with the keys around it.
-        session.terminal.send("more\u{1c}query-status\r")
+        // Ctrl-\ is a second Ctrl-C, also in order with the keys after it. (Between lines, while a
+        // command runs, both are signals again: they stop the command.)
+        session.terminal.send("more")
+        try session.waitForPromptLine("(QEMU) more")
+        session.terminal.send("\u{1c}query-status\r")
         try session.terminal.waitForText(#""status":"running""#)
         #expect(session.terminal.screen.lines.contains("(QEMU) more^C"), "\(session.terminal.screen)")
         #expect(try session.leave() == 0)
