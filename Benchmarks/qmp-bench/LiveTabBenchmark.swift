@@ -54,8 +54,10 @@ struct LiveTabBenchmark: Benchmark {
         let samples = try await context.alternate(["ours"], figures: figures, warmup: 1) { _ in
             await Self.onThread {
                 Self.kinds.flatMap { kind -> [Double] in
-                    let cold = Self.tabTimes(completer, kind.line, count: Self.coldTabs) { live.invalidate() }
-                    let cached = Self.tabTimes(completer, kind.line, count: Self.cachedTabs) {}
+                    let cold = Stopwatch.latencies(of: Self.coldTabs, before: live.invalidate) {
+                        _ = completer.complete(line: kind.line)
+                    }
+                    let cached = Stopwatch.latencies(of: Self.cachedTabs) { _ = completer.complete(line: kind.line) }
                     return [cold.percentile99, cold.median, cached.percentile99, cached.median]
                 }
             }
@@ -90,20 +92,6 @@ struct LiveTabBenchmark: Benchmark {
         }
     }
 
-    private static func tabTimes(
-        _ completer: LiveCompleter, _ line: String, count: Int, before: () -> Void
-    ) -> (median: Double, percentile99: Double) {
-        var times: [Double] = []
-        times.reserveCapacity(count)
-        for _ in 0..<count {
-            before()
-            let stopwatch = Stopwatch()
-            _ = completer.complete(line: line)
-            times.append(stopwatch.elapsedSeconds)
-        }
-        times.sort()
-        return (times[times.count / 2], times[min(times.count - 1, times.count * 99 / 100)])
-    }
 }
 
 extension LiveCompleter {

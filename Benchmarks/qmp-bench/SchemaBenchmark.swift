@@ -110,7 +110,7 @@ struct SchemaBenchmark: Benchmark {
         var values = try measureBuilds(reply: reply, cache: cache, key: key)
         values.append(try await fetchSeconds(client))
         for kind in kinds {
-            let (median, percentile99) = tabTimes(completer, kind.line)
+            let (median, percentile99) = Stopwatch.latencies(of: tabsPerKind) { _ = completer.complete(kind.line) }
             values += [percentile99, median]
         }
         return values
@@ -151,19 +151,6 @@ struct SchemaBenchmark: Benchmark {
     private static func buildModel(fromCache cache: SchemaCache, _ key: SchemaCache.Key) throws {
         guard let stored = cache.load(key) else { throw BenchError("the cache file did not load") }
         _ = try QMPSchema(introspection: stored)
-    }
-
-    /// The median and the 99th percentile of `tabsPerKind` completions of `line`, in seconds.
-    private static func tabTimes(_ completer: Completer, _ line: String) -> (median: Double, percentile99: Double) {
-        var times: [Double] = []
-        times.reserveCapacity(tabsPerKind)
-        for _ in 0..<tabsPerKind {
-            let stopwatch = Stopwatch()
-            _ = completer.complete(line)
-            times.append(stopwatch.elapsedSeconds)
-        }
-        times.sort()
-        return (times[times.count / 2], times[min(times.count - 1, times.count * 99 / 100)])
     }
 
     private static func medianSeconds(of count: Int, _ body: () throws -> Void) throws -> Double {

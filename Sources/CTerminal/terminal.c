@@ -37,6 +37,17 @@ int qmpshell_hold_type_ahead(void) {
     return tcsetattr(STDIN_FILENO, TCSADRAIN, &mode);
 }
 
+int qmpshell_take_interrupt_keys(unsigned char keys[2]) {
+    struct termios mode;
+    if (tcgetattr(STDIN_FILENO, &mode) != 0) return -1;
+    keys[0] = mode.c_cc[VINTR] == _POSIX_VDISABLE ? 0 : mode.c_cc[VINTR];
+    keys[1] = mode.c_cc[VQUIT] == _POSIX_VDISABLE ? 0 : mode.c_cc[VQUIT];
+    mode.c_cc[VINTR] = _POSIX_VDISABLE;
+    mode.c_cc[VQUIT] = _POSIX_VDISABLE;
+    // At once: a key typed from now on must not become a signal.
+    return tcsetattr(STDIN_FILENO, TCSANOW, &mode);
+}
+
 // MARK: - Signals, through a self-pipe
 
 enum { signal_count = 4 };

@@ -62,6 +62,9 @@ final class TerminalSession {
     private var pendingAbort: LineInput?
     /// ^G, which ends a Ctrl-R search, was handed to libedit for `pendingAbort`.
     private var abortKeySent = false
+    /// The terminal's interrupt and quit characters, read as keys while a line is edited (see
+    /// ``takeInterruptKeys()``).
+    private var interruptKeys: Set<UInt8> = [0x03, 0x1C]
 
     init(
         mailbox: TerminalMailbox,
@@ -255,6 +258,7 @@ final class TerminalSession {
         setPrompt(read.prompt)
         // Raw mode, and libedit draws the prompt.
         _ = qmpshell_el_set_unbuffered(editLine, 1)
+        takeInterruptKeys()
         // Keys libedit may still hold (pushed back, or from a macro) are served at once.
         handleKeys(events: 0)
     }
@@ -352,6 +356,9 @@ final class TerminalSession {
                 character.pointee = 0
                 return Int32(count)
             }
+            if bytes.isEmpty && interruptKeys.contains(UInt8(bitPattern: byte)) {
+                return interrupt(into: character)
+            }
             bytes.append(byte)
             while !bytes.isEmpty {
                 var state = mbstate_t()
@@ -383,6 +390,18 @@ final class TerminalSession {
             }
         }
         guard pendingAbort != nil else { return nil }
+        return abortKey(into: character)
+    }
+
+    /// Ctrl-C (or Ctrl-\) was read as a key: the line is given up once el_gets returns.
+    private func interrupt(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        pendingAbort = pendingAbort ?? .interrupted
+        return abortKey(into: character)
+    }
+
+    /// What makes el_gets return soon when the line must end: ^G, or a failed read if ^G was
+    /// already handed over.
+    private func abortKey(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
         if abortKeySent {
             errno = EINTR
             return -1
@@ -390,6 +409,21 @@ final class TerminalSession {
         abortKeySent = true
         character.pointee = 0x07
         return 1
+    }
+
+    /// While a line is edited, the interrupt and quit characters come as keys, in order with
+    /// the keys around them: as signals, they overtook keys typed before them that were still
+    /// waiting, which then joined the line the user had just abandoned. Between lines they are
+    /// signals again (libedit's normal mode restores them), so Ctrl-C stops a running command.
+    private func takeInterruptKeys() {
+        var keys: (UInt8, UInt8) = (0, 0)
+        let taken = withUnsafeMutableBytes(of: &keys) { buffer in
+            qmpshell_take_interrupt_keys(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        // libedit's raw mode has just put back the keys `stty` set: none if both are off.
+        if taken == 0 {
+            interruptKeys = Set([keys.0, keys.1].filter { $0 != 0 })
+        }
     }
 
     /// Whether a key can be read from standard input without waiting.
@@ -564,6 +598,7 @@ final class TerminalSession {
         }
         _ = qmpshell_el_prep_term(editLine, 0)
         _ = qmpshell_el_prep_term(editLine, 1)
+        takeInterruptKeys()
         TerminalOutput.write("\r\u{1b}[J")
         el_resize(editLine)
         _ = qmpshell_el_refresh(editLine)

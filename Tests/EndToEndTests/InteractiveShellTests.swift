@@ -224,6 +224,26 @@ struct InteractiveShellTests {
         #expect(try session.leave() == 0)
     }
 
+    /// Ctrl-C and the keys after it arrive in one burst (a paste, a fast typist, a slow
+    /// machine): the half-typed line before the ^C is dropped and the keys after it make the
+    /// next line, in the order they were typed.
+    @Test func keysTypedInTheSameInstantAsCtrlCAreHandledInOrder() throws {
+        let session = try Session()
+        session.terminal.send("half line")
+        try session.waitForPromptLine("(QEMU) half line")
+        session.terminal.send("\u{3}query-name\r")
+        let screen = try session.terminal.waitForText(#"{"return":{}}"#)
+        let lines = screen.lines.filter { !$0.isEmpty }
+        #expect(lines.contains("(QEMU) half line^C"), "\(screen)")
+        #expect(lines.contains("(QEMU) query-name"), "\(screen)")
+        #expect(!screen.contains("half linequery-name"), "the keys after ^C joined the abandoned line")
+        // Ctrl-\ is a second Ctrl-C, also in order with the keys around it.
+        session.terminal.send("more\u{1c}query-status\r")
+        try session.terminal.waitForText(#""status":"running""#)
+        #expect(session.terminal.screen.lines.contains("(QEMU) more^C"), "\(session.terminal.screen)")
+        #expect(try session.leave() == 0)
+    }
+
     @Test(.timeLimit(.minutes(2))) func typingQuitEndsTheShellWithSuccess() throws {
         let session = try Session()
         session.terminal.send("quit\r")

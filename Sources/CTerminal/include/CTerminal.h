@@ -31,6 +31,14 @@ int qmpshell_char_is_control(unsigned int c);
 /// libedit is not misled: it only learns the normal mode from a canonical terminal.
 int qmpshell_hold_type_ahead(void);
 
+/// While a line is edited: the terminal's interrupt and quit characters (Ctrl-C and Ctrl-\
+/// unless `stty` says otherwise) arrive as keys instead of raising SIGINT and SIGQUIT, so they
+/// are handled in order with the keys typed around them (a signal overtakes keys already
+/// waiting). Stores the two characters in `keys` (0 for one that is disabled) and turns them
+/// off; call it after libedit enters its raw mode, which restores them when it leaves.
+/// Ctrl-Z still stops the process. Returns 0, or -1 with errno set.
+int qmpshell_take_interrupt_keys(unsigned char keys[2]);
+
 /// Catches SIGINT, SIGWINCH, SIGCONT and SIGQUIT (Ctrl-\, which the shell treats as Ctrl-C
 /// rather than letting the runtime report a crash), writing each as one byte to `fd` (the
 /// non-blocking write end of a pipe). Returns 0, or -1 with errno set (nothing is installed

@@ -9,10 +9,9 @@ extension CommandRunner {
     /// with the job's error, or when it is still running at the timeout.
     func job(_ text: String) async -> LineOutcome {
         let parsed: DirectiveArguments
-        do {
-            parsed = try LineParser.parseArguments(text, directive: "job", startColumn: 6)
-        } catch {
-            return .failed(".job: \(error.description)")
+        switch arguments(of: .job, text) {
+        case .failure(let failed): return failed.outcome
+        case .success(let value): parsed = value
         }
         guard parsed.words.count == 1, let id = parsed.words.first else {
             return .failed("usage: \(Directive.job.usage)")
@@ -22,10 +21,10 @@ extension CommandRunner {
         for member in parsed.arguments {
             switch (member.key, member.value) {
             case ("timeout", let value):
-                guard let seconds = value.numberValue?.doubleValue, seconds > 0, seconds.isFinite else {
-                    return .failed(".job: timeout must be a positive number of seconds")
+                switch Self.timeout(value, of: .job) {
+                case .failure(let failed): return failed.outcome
+                case .success(let seconds): timeout = seconds
                 }
-                timeout = .milliseconds(Int(seconds * 1000))
             case ("dismiss", .bool(let flag)): dismiss = flag
             case ("dismiss", .string("on")): dismiss = true
             case ("dismiss", .string("off")): dismiss = false

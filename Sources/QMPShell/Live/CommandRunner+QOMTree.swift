@@ -2,18 +2,6 @@ import QMP
 import QMPLineSyntax
 
 extension CommandRunner {
-    /// The client for a directive that needs a server; in a dry run, a note that the directive
-    /// did not run (and a success), or the failure of a shell without a connection now.
-    func serverClient(for directive: String) -> Result<QMPClient, LineOutcomeError> {
-        switch currentClient() {
-        case .failure(let absent): return .failure(absent)
-        case .success(nil):
-            printer.printDiagnostic("\(directive): needs a server; not run in --dry-run\n")
-            return .failure(LineOutcomeError(.success))
-        case .success(let connected?): return .success(connected)
-        }
-    }
-
     /// `.qom-tree [PATH]`: the QOM tree below PATH (`/machine` by default), indented when results
     /// go to a terminal, one JSON object per object otherwise.
     func qomTree(_ text: String) async -> LineOutcome {
