@@ -50,16 +50,15 @@ struct ProgressTests {
 
     /// Starts a backup `bk` of 4 MiB at 256 KiB/s in `qemu` (about 16 s; a running backup sends
     /// no event until it ends) with a run of the shell of its own through `socket`, which exits
-    /// and leaves the job running; `before` runs first.
-    static func startSlowBackup(in qemu: QEMUInstance, through socket: String, after before: [String] = []) throws {
+    /// and leaves the job running.
+    static func startSlowBackup(in qemu: QEMUInstance, through socket: String) throws {
         let source = qemu.directory.file("source.raw")
         #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
-        let lines =
-            before + [
-                "blockdev-add driver=file node-name=src filename=\(source)",
-                "blockdev-add driver=null-co node-name=sink size=4194304",
-                "blockdev-backup job-id=bk device=src target=sink sync=full speed=262144",
-            ]
+        let lines = [
+            "blockdev-add driver=file node-name=src filename=\(source)",
+            "blockdev-add driver=null-co node-name=sink size=4194304",
+            "blockdev-backup job-id=bk device=src target=sink sync=full speed=262144",
+        ]
         let run = try ShellBinary.run(lines.flatMap { ["-c", $0] } + [socket])
         #expect(run.status == 0, "\(run.standardError)")
     }
@@ -82,14 +81,22 @@ struct ProgressTests {
         let old = qemu.directory.file("old.raw")
         #expect(FileManager.default.createFile(atPath: old, contents: Data(repeating: 0xAB, count: 1 << 20)))
         // One job ended before (kept, not dismissed); the other runs on.
-        try Self.startSlowBackup(
-            in: qemu, through: qemu.socketPath,
-            after: [
+        let ended = try ShellBinary.run(
+            [
                 "blockdev-add driver=file node-name=old filename=\(old)",
                 "blockdev-add driver=null-co node-name=oldsink size=1048576",
                 "blockdev-backup job-id=done device=old target=oldsink sync=full auto-dismiss=false",
-                ".job done dismiss=off",
-            ])
+            ].flatMap { ["-c", $0] } + [qemu.socketPath])
+        #expect(ended.status == 0, "\(ended.standardError)")
+        // Its end, from query-jobs (a megabyte unthrottled takes milliseconds).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !ShellBinary.run(["-c", "query-jobs", qemu.socketPath]).standardOutput.contains(
+            #""status":"concluded""#)
+        {
+            try #require(ContinuousClock.now < deadline, "the job 'done' did not conclude")
+            usleep(50_000)
+        }
+        try Self.startSlowBackup(in: qemu, through: qemu.socketPath)
         let terminal = try LiveTerminal.open(on: qemu, home: home)
         try Self.expectRunningBackupShownAtOnce(on: terminal, since: "Welcome")
         // The job that had ended is not news (the first look drew bk after looking at it).
