@@ -4,7 +4,8 @@
 # comparison side by side on this machine and prints a table of ratios. The output is also kept in
 # .bench/last-run.txt.
 #
-# It also compiles the replay's raw C client (Benchmarks/raw_lockstep.c, with cc).
+# It also compiles the raw C clients of the replay and the fleet (Benchmarks/raw_lockstep.c,
+# Benchmarks/raw_fleet.c, with cc).
 # For the `libvirt` comparison (unless --only leaves it out) it also compiles the C client
 # (Benchmarks/libvirt_lockstep.c, with gcc against libvirt-dev), starts a private libvirtd
 # (scripts/private-libvirtd.sh, in a folder of /tmp) and creates a transient domain on it; the
@@ -43,6 +44,10 @@ swift build -c release --product qmp-shell --static-swift-stdlib --scratch-path 
 RAW_CLIENT="$BENCH_DIR/raw_lockstep"
 echo "==> compiling the raw C client ($RAW_CLIENT)"
 cc -O2 -Wall -Wextra -o "$RAW_CLIENT" Benchmarks/raw_lockstep.c
+# The `fleet` comparison's C client: the least a client does to query many sockets at once.
+RAW_FLEET_CLIENT="$BENCH_DIR/raw_fleet"
+echo "==> compiling the raw C fleet client ($RAW_FLEET_CLIENT)"
+cc -O2 -Wall -Wextra -o "$RAW_FLEET_CLIENT" Benchmarks/raw_fleet.c
 
 # Whether the `libvirt` comparison runs: it does unless --only names others only.
 wants_libvirt() {
@@ -82,5 +87,5 @@ XML
 fi
 
 "$BIN/qmp-bench" --python "$PYTHON" --peers Benchmarks/peers --shell "$STATIC_SCRATCH/release/qmp-shell" \
-    --raw-client "$RAW_CLIENT" \
+    --raw-client "$RAW_CLIENT" --raw-fleet-client "$RAW_FLEET_CLIENT" \
     "${LIBVIRT_ARGS[@]}" "$@" 2>&1 | tee "$BENCH_DIR/last-run.txt"

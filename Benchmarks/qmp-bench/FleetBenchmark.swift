@@ -2,9 +2,11 @@ import Glibc
 import QMPTestSupport
 
 /// `query-status` on 100 real QEMUs (`-M none`): ours in one run (`qmp-shell -c query-status
-/// SOCK...`) against a loop of ours one VM at a time, a loop of Python's `qmp-shell`, and ours on
-/// one QEMU alone; then peak memory per extra target, with 100 QEMUs and with 1,000 fake servers
-/// (all connected at once: `--parallel` as large as the fleet, the worst case for memory).
+/// SOCK...`) against a loop of ours one VM at a time, a loop of Python's `qmp-shell`, ours on
+/// one QEMU alone, and the raw limit: a C client doing the least there is to do on the same 100
+/// sockets at once (`Benchmarks/raw_fleet.c`: one thread, poll(2), no parsing); then peak memory
+/// per extra target, with 100 QEMUs and with 1,000 fake servers (all connected at once:
+/// `--parallel` as large as the fleet, the worst case for memory).
 struct FleetBenchmark: Benchmark {
     let id = "fleet"
     let fleetSize = 100
@@ -22,7 +24,13 @@ struct FleetBenchmark: Benchmark {
         defer { qemus.forEach { $0.kill() } }
         let sockets = qemus.map(\.socketPath)
         let python = context.venvProgram("qmp-shell")
-        let sides = ["ours, 100 in one run", "ours, 1 QEMU", "ours, a loop of 100", "Python qmp-shell, a loop of 100"]
+        guard let rawClient = context.options.rawFleetClient else {
+            throw BenchError("needs --raw-fleet-client: run it through Benchmarks/run.sh, which compiles the C client")
+        }
+        let sides = [
+            "ours, 100 in one run", "ours, 1 QEMU", "ours, a loop of 100", "Python qmp-shell, a loop of 100",
+            "raw C client, 100 in one run",
+        ]
         var notes = Set<String>()
         let samples = try await context.alternate(sides, figures: [.seconds, .bytes], warmup: 1) { side in
             let started = ContinuousClock.now
@@ -35,6 +43,9 @@ struct FleetBenchmark: Benchmark {
                     ["--parallel", String(targets.count), "-c", "query-status"] + targets, lines: targets.count)
                 try Self.checkRunning(result, count: targets.count, who: sides[side])
                 peak = result.peak(noting: &notes, "ours")
+            case 4:
+                let result = try await context.runChecked("raw_fleet (100)", rawClient, sockets, lines: sockets.count)
+                try Self.checkRunning(result, count: sockets.count, who: sides[side])
             case 2:
                 for socket in sockets {
                     let result = try await context.runChecked(
@@ -62,13 +73,22 @@ struct FleetBenchmark: Benchmark {
         let alone = Comparison(
             name: "query-status on 100 QEMUs vs on 1, wall time", peer: "ours on 1 QEMU", metric: .seconds,
             goal: 1.0 / 3, ours: samples[0][0], theirs: samples[1][0])
+        var rawLimit = Comparison(
+            name: "query-status on 100 QEMUs vs the raw limit, wall time", peer: "raw C client on 100 at once",
+            metric: .seconds, goal: nil, ours: samples[0][0], theirs: samples[4][0])
+        rawLimit.notes.append("raw C client: Benchmarks/raw_fleet.c, every socket at once, poll(2), no JSON parsing")
+        // Whether the goal against one QEMU is within reach at all: the raw client on 100 against
+        // ours on 1.
+        let limitVersusAlone = Comparison(
+            name: "raw limit on 100 QEMUs vs ours on 1, wall time", peer: "ours on 1 QEMU", metric: .seconds,
+            goal: nil, ours: samples[4][0], theirs: samples[1][0])
         var realMemory = Comparison(
             name: "peak RSS per extra target, 100 QEMUs", peer: "100 KiB budget", metric: .bytes, goal: 1,
             ours: Self.perExtraTarget(samples[0][1], samples[1][1], targets: fleetSize),
             theirs: Samples(values: [Self.perTargetBudget]))
         realMemory.notes.append(contentsOf: notes.sorted())
         let fakeMemory = try await fakeFleetMemory(in: context)
-        return [versusPython, loop, alone, realMemory, fakeMemory]
+        return [versusPython, loop, alone, rawLimit, limitVersusAlone, realMemory, fakeMemory]
     }
 
     /// Peak RSS of a run on 1,000 fake servers against a run on 1, per target beyond the first.

@@ -20,10 +20,13 @@ struct Options: Sendable {
     /// The `replay` comparison's C client, compiled from `Benchmarks/raw_lockstep.c`
     /// (`Benchmarks/run.sh` compiles it).
     var rawClient: String?
+    /// The `fleet` comparison's C client, compiled from `Benchmarks/raw_fleet.c`
+    /// (`Benchmarks/run.sh` compiles it).
+    var rawFleetClient: String?
 
     static let usage = """
         usage: qmp-bench [--python PATH] [--peers DIR] [--shell PATH] [--runs N] [--only ID]... [--require-goals]
-                         [--raw-client PATH] [--libvirt-uri URI --libvirt-domain NAME --libvirt-client PATH]
+                         [--raw-client PATH] [--raw-fleet-client PATH] [--libvirt-uri URI --libvirt-domain NAME --libvirt-client PATH]
 
           --python PATH     Python with the peers installed (default: python3)
           --peers DIR       directory of the peer scripts (default: Benchmarks/peers)
@@ -32,6 +35,7 @@ struct Options: Sendable {
           --only ID         run only this benchmark (repeatable); ids: \(Benchmarks.all.map(\.id).joined(separator: ", "))
           --require-goals   exit 1 if a comparison misses its goal
           --raw-client PATH       for `replay`: the C client built from Benchmarks/raw_lockstep.c
+          --raw-fleet-client PATH for `fleet`: the C client built from Benchmarks/raw_fleet.c
           --libvirt-uri URI       for `libvirt`: the URI of a libvirtd the bench may use (Benchmarks/run.sh
                                   starts a private one)
           --libvirt-domain NAME   for `libvirt`: a running domain on it, which the bench suspends and resumes
@@ -65,6 +69,7 @@ struct Options: Sendable {
                 options.only.append(id)
             case "--require-goals": options.requireGoals = true
             case "--raw-client": options.rawClient = try value(for: argument)
+            case "--raw-fleet-client": options.rawFleetClient = try value(for: argument)
             case "--libvirt-uri": options.libvirtURI = try value(for: argument)
             case "--libvirt-domain": options.libvirtDomain = try value(for: argument)
             case "--libvirt-client": options.libvirtClient = try value(for: argument)

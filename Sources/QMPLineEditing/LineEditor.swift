@@ -99,6 +99,14 @@ public final class LineEditor: Sendable {
     /// Reads are served one at a time, in call order. After ``close()``, or when the calling
     /// task is cancelled, it returns ``LineInput/endOfInput`` (a half-typed line stays on screen).
     public func readLine(prompt: String) async -> LineInput {
+        await readLine(prompt: { prompt })
+    }
+
+    /// Reads one line as the call with a fixed prompt does, asking `prompt` for the prompt when the
+    /// read starts and after each ``refreshPrompt()`` (on the terminal thread: it should answer
+    /// quickly), so a prompt that shows a changing state (how many servers are connected) stays
+    /// true while the user types.
+    public func readLine(prompt: @escaping @Sendable () -> String) async -> LineInput {
         let id = mailbox.newReadID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -125,6 +133,12 @@ public final class LineEditor: Sendable {
     /// off the screen when a line is entered, so they never stay in the scrollback.
     public func setStatus(_ lines: [String]) {
         mailbox.setStatus(lines)
+    }
+
+    /// Asks the prompt of the line being read for its text again, and redraws it in place (with
+    /// the half-typed line) if it changed. Without a read, or with a fixed prompt, it does nothing.
+    public func refreshPrompt() {
+        mailbox.refreshPrompt()
     }
 
     /// Bytes passed to ``print(_:)`` that the terminal thread has not taken yet. A producer that

@@ -10,7 +10,8 @@ import Glibc
 final class TerminalMailbox: Sendable {
     struct ReadRequest: Sendable {
         let id: UInt64
-        let prompt: String
+        /// Asked when the read starts, and again after ``refreshPrompt()``.
+        let prompt: @Sendable () -> String
         let continuation: CheckedContinuation<LineInput, Never>
     }
 
@@ -33,6 +34,8 @@ final class TerminalMailbox: Sendable {
         var pendingPrintBytes = 0
         /// Status lines to show above the prompt from now on, not yet taken.
         var status: [String]?
+        /// The active read's prompt may have changed: ask it again.
+        var promptStale = false
     }
 
     /// What the terminal thread takes in one go.
@@ -41,6 +44,7 @@ final class TerminalMailbox: Sendable {
         var cancelledReads: Set<UInt64>
         var closeRequested: Bool
         var status: [String]?
+        var promptStale: Bool
     }
 
     private let state = Mutex(State())
@@ -100,6 +104,15 @@ final class TerminalMailbox: Sendable {
         if open { wake() }
     }
 
+    func refreshPrompt() {
+        let open = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.promptStale = true
+            return true
+        }
+        if open { wake() }
+    }
+
     func enqueueRead(_ request: ReadRequest) {
         let accepted = state.withLock { state -> Bool in
             if state.closed || state.closeRequested || state.cancelledReads.remove(request.id) != nil {
@@ -152,10 +165,11 @@ final class TerminalMailbox: Sendable {
                 state.requests.removeAll()
                 state.pendingPrintBytes = 0
                 state.status = nil
+                state.promptStale = false
             }
             return Batch(
                 requests: state.requests, cancelledReads: state.cancelledReads, closeRequested: state.closeRequested,
-                status: state.status)
+                status: state.status, promptStale: state.promptStale)
         }
     }
 

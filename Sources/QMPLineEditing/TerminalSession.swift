@@ -41,6 +41,8 @@ final class TerminalSession {
     private var waiting: [TerminalMailbox.ReadRequest] = []
     /// Text printed since the terminal was last written, to show in one go.
     private var pendingOutput = ""
+    /// The active read's prompt is to be asked again (``LineEditor/refreshPrompt()``).
+    private var promptStale = false
     /// The status lines, and how many rows of them are on screen above the prompt now.
     private var status = TerminalStatus()
     private var closeRequested = false
@@ -231,6 +233,7 @@ final class TerminalSession {
             }
         }
         if let lines = batch.status { status.replace(with: lines) }
+        if batch.promptStale { promptStale = true }
         if !batch.cancelledReads.isEmpty {
             cancel(batch.cancelledReads)
         }
@@ -255,7 +258,8 @@ final class TerminalSession {
         TerminalOutput.write(status.draw(columns: layout.columns))
         let read = waiting.removeFirst()
         active = read
-        setPrompt(read.prompt)
+        promptStale = false
+        setPrompt(read.prompt())
         // Raw mode, and libedit draws the prompt.
         _ = qmpshell_el_set_unbuffered(editLine, 1)
         takeInterruptKeys()
@@ -475,20 +479,31 @@ final class TerminalSession {
 
     /// Writes what was printed: above the prompt while a line is being read.
     private func flushOutput() {
-        guard !pendingOutput.isEmpty || (active != nil && status.changed) else { return }
+        let newPrompt = changedPrompt()
+        guard !pendingOutput.isEmpty || (active != nil && (status.changed || newPrompt != nil)) else { return }
         let text = pendingOutput
         pendingOutput = ""
         guard active != nil else {
             TerminalOutput.write(text)
             return
         }
-        // Up to the first status row (or the prompt's first row), clear from there down, print,
-        // draw the status, and let libedit draw the prompt and the line again below, with the
-        // cursor where it was.
+        // Up to the first status row (or the prompt's first row, found with the prompt shown
+        // now), clear from there down, print, draw the status, and let libedit draw the prompt
+        // (perhaps a new one) and the line again below, with the cursor where it was.
         let printed = text.isEmpty || text.hasSuffix("\n") ? text : text + "\n"
-        TerminalOutput.write(
-            cursorToPromptStart() + status.up + "\u{1b}[J" + printed + status.draw(columns: layout.columns))
+        let clearing = cursorToPromptStart() + status.up + "\u{1b}[J"
+        if let newPrompt { setPrompt(newPrompt) }
+        TerminalOutput.write(clearing + printed + status.draw(columns: layout.columns))
         _ = qmpshell_el_refresh(editLine)
+    }
+
+    /// The active read's prompt, if ``LineEditor/refreshPrompt()`` was called and it differs
+    /// from the one shown.
+    private func changedPrompt() -> String? {
+        guard promptStale, let read = active else { return nil }
+        promptStale = false
+        let prompt = read.prompt()
+        return prompt == String(cString: promptCString) ? nil : prompt
     }
 
     /// The text of the line being edited.

@@ -173,7 +173,8 @@ public final class InteractiveShell {
         link: ServerLink, printer: EventPrinter, connector: Connector, completer: Completer, schema: SchemaStore?,
         hmp: Bool, editor: LineEditor, formatter: OutputFormatter, lost: LostFlag
     ) async {
-        while let client = link.client, !Task.isCancelled {
+        let follower = ConnectionFollower(link: link, connector: connector)
+        _ = await follower.follow { client in
             let printing = Task { await printer.run() }
             let learning = Task {
                 await learnCommandNames(client: client, completer: completer, hmp: hmp)
@@ -182,26 +183,15 @@ public final class InteractiveShell {
             let cause = await client.waitUntilDisconnected()
             learning.cancel()
             await printing.value
-            // After the user's `quit` the end is no loss: the shell ends with the line.
-            guard let cause, !Task.isCancelled, !link.quitRequested else { return }
-            guard connector.retryPolicy != nil else {
+            return cause
+        } change: { change in
+            switch change {
+            case .lost(let message):
                 lost.set()
-                editor.print(formatter.error("qmp-shell: \(cause)"))
+                editor.print(formatter.error(message))
                 editor.close()
-                return
-            }
-            link.detach(reason: "not connected: reconnecting to \(connector.place)")
-            editor.print(formatter.notice(connector.reconnectingNotice(after: cause)))
-            switch await connector.connectClient(notice: { _ in }) {
-            case .success(let (client, listener)):
-                link.attach(client, listener: listener)
-                editor.print(formatter.notice(connector.reconnectedNotice(to: client)))
-            case .failure(let error):
-                guard !Task.isCancelled else { return }
-                lost.set()
-                editor.print(formatter.error(connector.gaveUpNotice(error)))
-                editor.close()
-                return
+            case .reconnecting(let notice, _), .reconnected(let notice, _):
+                editor.print(formatter.notice(notice))
             }
         }
     }

@@ -57,7 +57,7 @@ public struct Fleet: Sendable {
         }
         let output = FleetOutput(
             streams: streams, style: isatty(1) == 1 ? .grouped : .json, pretty: configuration.pretty)
-        return await FleetScriptRun(settings: settings, script: script, output: output)
+        return await FleetScriptRun(settings: settings, script: script, output: output, executor: ConnectionExecutor())
             .run(targets)
     }
 

@@ -9,6 +9,8 @@ final class FleetMember: Sendable {
         case connected(version: String)
         case unreachable(String)
         case lost(String)
+        /// Lost or not reached yet, and being tried again (`--reconnect`).
+        case reconnecting(String)
     }
 
     let target: FleetTarget
@@ -38,6 +40,17 @@ final class FleetMember: Sendable {
         self.state.withLock { $0.state = state }
     }
 
+    /// Whether it is connected now.
+    var isConnected: Bool { runner != nil }
+
+    /// Whether it is gone for good: unreachable or lost, and not being tried again.
+    var isGone: Bool {
+        switch current {
+        case .unreachable, .lost: return true
+        case .connecting, .connected, .reconnecting: return false
+        }
+    }
+
     /// How `.targets` shows it.
     var line: String {
         switch current {
@@ -45,6 +58,7 @@ final class FleetMember: Sendable {
         case .connected(let version): return "\(target.name): connected, QEMU \(version)"
         case .unreachable(let reason): return "\(target.name): unreachable: \(reason)"
         case .lost(let reason): return "\(target.name): lost: \(reason)"
+        case .reconnecting(let reason): return "\(target.name): not connected, retrying: \(reason)"
         }
     }
 }

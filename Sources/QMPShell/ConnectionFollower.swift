@@ -1,0 +1,49 @@
+import QMP
+
+/// Follows one server across its connections, for the interactive shells (on one target and on
+/// several): while a client is connected it runs what the shell does with it; when the connection
+/// ends other than by the user's `quit`, it either reports the server lost or (with a retry
+/// policy, `--reconnect`) reconnects the ``ServerLink``, saying what happens at each step.
+struct ConnectionFollower: Sendable {
+    /// What the shell is told, as the line to show.
+    enum Change: Sendable {
+        /// Lost for good: no `--reconnect`, or it gave up. An error line.
+        case lost(String)
+        /// Gone (for the cause given); trying again. A notice.
+        case reconnecting(String, cause: QMPError)
+        /// Back, with the new client attached to the link. A notice.
+        case reconnected(String, QMPClient)
+    }
+
+    let link: ServerLink
+    let connector: Connector
+
+    /// For each client of the link, runs `connection` (which returns the cause when that
+    /// connection ends, `nil` if it ended as asked) and then reconnects or gives up, telling
+    /// `change`. Returns `true` if the server is lost for good, `false` if following ended
+    /// otherwise (the user's `quit`, cancellation).
+    func follow(
+        connection: (QMPClient) async -> QMPError?, change: (Change) -> Void
+    ) async -> Bool {
+        while let client = link.client, !Task.isCancelled {
+            let cause = await connection(client)
+            guard let cause, !Task.isCancelled, !link.quitRequested else { return false }
+            guard connector.retryPolicy != nil else {
+                change(.lost("qmp-shell: \(cause)"))
+                return true
+            }
+            link.detach(reason: "not connected: reconnecting to \(connector.place)")
+            change(.reconnecting(connector.reconnectingNotice(after: cause), cause: cause))
+            switch await connector.connectClient(notice: { _ in }) {
+            case .success(let (client, listener)):
+                link.attach(client, listener: listener)
+                change(.reconnected(connector.reconnectedNotice(to: client), client))
+            case .failure(let error):
+                guard !Task.isCancelled else { return false }
+                change(.lost(connector.gaveUpNotice(error)))
+                return true
+            }
+        }
+        return false
+    }
+}
