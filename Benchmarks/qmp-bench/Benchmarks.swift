@@ -15,6 +15,7 @@ enum Benchmarks {
         WatchMemoryBenchmark(),
         SchemaBenchmark(),
         LiveTabBenchmark(),
+        ProgressBenchmark(),
         LibvirtBenchmark(),
         FleetBenchmark(),
     ]

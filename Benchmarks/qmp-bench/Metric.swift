@@ -6,12 +6,15 @@ enum Metric: Sendable {
     case seconds
     /// A size in bytes, e.g. peak RSS (printed in KiB or MiB). Lower is better.
     case bytes
+    /// A share of one CPU core, in percent (printed as `0.30 %`). Lower is better.
+    case coreShare
 
     var unit: String {
         switch self {
         case .rate(let unit): unit
         case .seconds: "time"
         case .bytes: "memory"
+        case .coreShare: "CPU"
         }
     }
 
@@ -35,6 +38,8 @@ enum Metric: Sendable {
         case .bytes:
             return value < 1_048_576
                 ? Format.fixed(value / 1024, digits: 0) + " KiB" : Format.fixed(value / 1048576, digits: 1) + " MiB"
+        case .coreShare:
+            return Format.fixed(value, digits: 2) + " %"
         }
     }
 }

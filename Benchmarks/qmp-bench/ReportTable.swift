@@ -29,7 +29,7 @@ enum ReportTable {
         }
         var lines = [layout(rows, rightAligned: [2, 3, 5, 6, 7, 8])]
         lines.append("ratio: how many times better we are than the peer, from the medians of \(runs) runs each")
-        lines.append("(higher is better for rates; for times and memory the ratio is peer / ours).")
+        lines.append("(higher is better for rates; for times, memory and CPU the ratio is peer / ours).")
         for row in comparisons {
             for note in row.notes { lines.append("\(row.name): \(note)") }
             if let failure = row.failure { lines.append("\(row.name): ERROR: \(failure)") }

@@ -48,6 +48,84 @@ struct ProgressTests {
         #expect(try terminal.waitForExit() == 0)
     }
 
+    /// Starts a backup `bk` of 4 MiB at 256 KiB/s in `qemu` (about 16 s; a running backup sends
+    /// no event until it ends) with a run of the shell of its own through `socket`, which exits
+    /// and leaves the job running.
+    static func startSlowBackup(in qemu: QEMUInstance, through socket: String) throws {
+        let source = qemu.directory.file("source.raw")
+        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let lines = [
+            "blockdev-add driver=file node-name=src filename=\(source)",
+            "blockdev-add driver=null-co node-name=sink size=4194304",
+            "blockdev-backup job-id=bk device=src target=sink sync=full speed=262144",
+        ]
+        let run = try ShellBinary.run(lines.flatMap { ["-c", $0] } + [socket])
+        #expect(run.status == 0, "\(run.standardError)")
+    }
+
+    /// Waits (3 s at most) for `bk`'s live line, checks no job event came meanwhile, then for its end.
+    static func expectRunningBackupShownAtOnce(on terminal: PseudoTerminalSession, since mark: String) throws {
+        let drawn = try terminal.waitForScreen(timeout: .seconds(3)) { Self.percent(of: "bk backup", on: $0) != nil }
+        #expect(
+            drawn.lines.contains { $0.hasPrefix("bk backup  [") && $0.hasSuffix("running") }, "\(drawn.lines)")
+        // Drawn from the first look, not from an event.
+        let since = terminal.transcript.components(separatedBy: mark).last ?? ""
+        #expect(!since.contains("JOB_STATUS_CHANGE") && !since.contains("BLOCK_JOB"), "\(since)")
+        // The line lives on as if the shell had started the job.
+        try terminal.waitForScreen(timeout: .seconds(40)) { $0.lines.contains("bk backup: completed") }
+    }
+
+    @Test func aJobAlreadyRunningWhenTheShellConnectsShowsAtOnceAndAnEndedOneIsNotAnnounced() throws {
+        let qemu = try QEMUInstance()
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        let old = qemu.directory.file("old.raw")
+        #expect(FileManager.default.createFile(atPath: old, contents: Data(repeating: 0xAB, count: 1 << 20)))
+        // One job ended before (kept, not dismissed); the other runs on.
+        let ended = try ShellBinary.run(
+            [
+                "blockdev-add driver=file node-name=old filename=\(old)",
+                "blockdev-add driver=null-co node-name=oldsink size=1048576",
+                "blockdev-backup job-id=done device=old target=oldsink sync=full auto-dismiss=false",
+            ].flatMap { ["-c", $0] } + [qemu.socketPath])
+        #expect(ended.status == 0, "\(ended.standardError)")
+        // Its end, from query-jobs (a megabyte unthrottled takes milliseconds).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !ShellBinary.run(["-c", "query-jobs", qemu.socketPath]).standardOutput.contains(
+            #""status":"concluded""#)
+        {
+            try #require(ContinuousClock.now < deadline, "the job 'done' did not conclude")
+            usleep(50_000)
+        }
+        try Self.startSlowBackup(in: qemu, through: qemu.socketPath)
+        let terminal = try LiveTerminal.open(on: qemu, home: home)
+        try Self.expectRunningBackupShownAtOnce(on: terminal, since: "Welcome")
+        // The job that had ended is not news (the first look drew bk after looking at it).
+        #expect(!terminal.transcript.contains("done backup"), "\(terminal.transcript)")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
+    @Test func aJobRunningWhenTheShellReconnectsShowsAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("vm.sock")
+        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let home = try TemporaryDirectory(prefix: "qmp-home")
+        // Slow retries, so the job runs well before the shell is back.
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "6", path],
+            environment: ["HOME": home.path], columns: 120, rows: 40)
+        try terminal.waitForText("(QEMU) ")
+        first?.kill()
+        first = nil
+        try terminal.waitForText("reconnecting to \(path)")
+        let second = try QEMUInstance(socketPath: path)
+        try Self.startSlowBackup(in: second, through: second.controlPath)
+        try terminal.waitForText("reconnected to QEMU", timeout: .seconds(15))
+        try Self.expectRunningBackupShownAtOnce(on: terminal, since: "reconnected to QEMU")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+    }
+
     @Test func aMigrationShowsItsBarThenItsEnd() throws {
         // A stopped PC with RAM to send, slowly: 256 MiB of mostly zero pages at 128 KiB/s.
         let qemu = try QEMUInstance(machine: "pc", extraArguments: ["-S", "-m", "256"])

@@ -28,14 +28,15 @@ struct JobDriver {
     func run(until deadline: ContinuousClock.Instant) async throws(Failure) -> Ending {
         var error: String?
         var acted: Set<String> = []
-        // The job's state now, and the point in the event stream it reflects: only later status
-        // changes are news.
-        let (jobs, mark) = try await queryJobs()
+        // The job's state now, and where the news starts in the event stream.
+        let sent = client.eventMark()
+        let (jobs, replied) = try await queryJobs()
         var status: String
-        var since = mark
+        var since = sent
         if let job = jobs.first(where: { $0["id"]?.stringValue == id }) {
             status = job["status"]?.stringValue ?? "undefined"
             error = job["error"]?.stringValue
+            since = newsStart(sent: sent, replied: replied, status: status)
         } else if let ended = endedEarlier() {
             return ended
         } else {
@@ -60,6 +61,19 @@ struct JobDriver {
             // A status can come again (a mirror goes `ready` → `standby` → `ready`).
             if status == "running" || status == "standby" { acted.remove("ready") }
         }
+    }
+
+    /// Where the job's news starts: after its last status change between sending `query-jobs`
+    /// and its reply that says `status` (the reply reflects it and what came before), or at the
+    /// sending when none does. Not simply at the reply: QEMU may send events that happened after
+    /// it read the state before the reply (it answers from a coroutine the main loop resumes
+    /// later), and a job that ends then would never be seen to.
+    private func newsStart(sent: EventMark, replied: EventMark, status: String) -> EventMark {
+        let reflected = client.eventHistory.last { event in
+            event.sequence > sent.sequence && event.sequence <= replied.sequence && event.name == "JOB_STATUS_CHANGE"
+                && event.data["id"]?.stringValue == id && event.data["status"]?.stringValue == status
+        }
+        return reflected.map { EventMark(sequence: $0.sequence) } ?? sent
     }
 
     /// The job's next status change; with ``progress``, its line is shown every half second

@@ -7,9 +7,10 @@ import Synchronization
 ///
 /// It wakes on the events that start, move or end jobs and migrations, then polls `query-jobs`
 /// (and `query-migrate` while a migration runs) at most twice a second, and only while something
-/// runs; when nothing does, it waits for an event and asks nothing (so a session without jobs
-/// sends nothing more than before: a job already running when the shell connects shows from its
-/// next event on).
+/// runs; when nothing does, it waits for an event and asks nothing. Right after each connection
+/// (and reconnection) it asks once, so a job or migration already under way when the shell
+/// connects gets its line at once rather than at its next event (a running job may send none for
+/// a long time).
 public final class ProgressBoard: Sendable {
     /// Events that say a job or a migration started, moved or ended.
     static let eventNames: Set<String> = [
@@ -56,8 +57,11 @@ public final class ProgressBoard: Sendable {
             let listener = client.listen(to: Self.eventNames, capacity: 64)
             wake.withLock { $0.listener = listener }
             defer { client.unregister(listener) }
+            // What ran before the shell looked: what still runs is drawn now; what ended is not
+            // said (that was news to whoever ran it, not to this shell).
             var tracking = Tracking()
-            var running = false
+            tracking.migrationActive = true
+            var running = await poll(client, &tracking, sayingEnds: false)
             while !Task.isCancelled, link.client === client {
                 if running {
                     try? await Task.sleep(for: Self.pollInterval)
@@ -95,19 +99,18 @@ public final class ProgressBoard: Sendable {
         if status == "setup" || status == "active" { tracking.migrationActive = true }
     }
 
-    /// Asks the server what runs, says what ended, draws what runs; returns whether anything does.
-    private func poll(_ client: QMPClient, _ tracking: inout Tracking) async -> Bool {
+    /// Asks the server what runs, says what ended (unless `sayingEnds` is false: then it only
+    /// remembers it), draws what runs; returns whether anything does.
+    private func poll(_ client: QMPClient, _ tracking: inout Tracking, sayingEnds: Bool = true) async -> Bool {
         let timeout = Duration.seconds(5)
         var current: [ProgressLine] = []
         if let jobs = try? await client.execute("query-jobs", timeout: timeout).arrayValue {
             current = jobs.compactMap(ProgressLine.init(job:))
         }
-        if tracking.migrationActive,
-            let migration = try? await client.execute("query-migrate", timeout: timeout),
+        if tracking.migrationActive, let migration = try? await client.execute("query-migrate", timeout: timeout) {
             let line = ProgressLine(migration: migration)
-        {
-            current.append(line)
-            tracking.migrationActive = line.isRunning
+            if let line { current.append(line) }
+            tracking.migrationActive = line?.isRunning ?? false
         }
         let now = ContinuousClock.now
         var shown: [String] = []
@@ -129,7 +132,7 @@ public final class ProgressBoard: Sendable {
                 shown.append(line.text(bar: true))
             } else if !tracking.ended.contains(line.id) {
                 tracking.ended.insert(line.id)
-                printLine(line)
+                if sayingEnds { printLine(line) }
             }
         }
         // Jobs gone from the list (dismissed as they ended) ended too.

@@ -131,7 +131,11 @@ public struct QOMTree: Sendable {
 
         private static func property(from entry: JSONValue) -> Property? {
             guard let name = entry["name"]?.stringValue, let type = entry["type"]?.stringValue else { return nil }
-            return Property(name: name, type: type, value: entry["value"])
+            var property = Property(name: name, type: type, value: entry["value"])
+            // qom-list-get also reads a child's value (its path, which the tree shows anyway):
+            // dropped, so the tree reads the same whichever command built it.
+            if property.childType != nil { property.value = nil }
+            return property
         }
     }
 }

@@ -59,8 +59,9 @@ struct InteractiveMode {
         let shell = InteractiveShell(
             connector: connector, runner: runner, editor: editor, completer: completer, formatter: formatter,
             banner: banner, running: running, recorder: recorder)
+        // qemu-ga runs no jobs: the board would only ask it what it does not know.
         let board =
-            configuration.progressBars
+            configuration.progressBars && !options.guestAgent
             ? ProgressBoard(link: link, editor: editor, printer: printer, formatter: formatter) : nil
         shell.afterEachLine = { line in
             live.invalidate()
