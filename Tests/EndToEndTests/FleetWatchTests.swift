@@ -51,8 +51,12 @@ struct FleetWatchTests {
         let events = Self.events(shell)
         #expect(events.count == shell.standardOutput.split(separator: "\n").count, "only tagged events on stdout")
         for qemu in qemus.instances {
+            // Pairs, in order, ending with the RESUME the test waited for; the first may be a
+            // RESUME alone when the shell connected between a pair's `stop` and its `cont`.
             let names = events.filter { $0.target == qemu.socketPath }.map(\.name)
-            #expect(names.first == "STOP" && names.count % 2 == 0, "\(qemu.socketPath): \(names)")
+            #expect(
+                names.last == "RESUME" && zip(names, names.dropFirst()).allSatisfy { $0 != $1 },
+                "\(qemu.socketPath): \(names)")
         }
         #expect(shell.standardError == "qmp-shell: 3 targets: 3 succeeded, 0 failed, 0 unreachable\n")
 
@@ -60,7 +64,8 @@ struct FleetWatchTests {
         let counted = try RunningShell(["--watch", "--count", "2"] + qemus.instances.map(\.socketPath))
         try await Self.pauseAndResume(qemus.instances[2], until: counted)
         #expect(try counted.waitForExit() == 0, "\(counted.standardError)")
-        #expect(Self.events(counted).map(\.name) == ["STOP", "RESUME"])
+        // The two events of one pair, or, if it connected within a pair, a RESUME and the next STOP.
+        #expect(Set(Self.events(counted).map(\.name)) == ["STOP", "RESUME"], "\(counted.standardOutput)")
     }
 
     @Test func aFloodingTargetNeitherDelaysNorDropsTheOthersEvents() async throws {
