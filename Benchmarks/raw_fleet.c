@@ -115,8 +115,9 @@ int main(int argc, char **argv) {
     }
     int remaining = count;
     while (remaining > 0) {
-        if (poll(fds, (nfds_t)count, 30000) <= 0) {
-            if (errno == EINTR) continue;
+        int ready = poll(fds, (nfds_t)count, 30000);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) {
             fprintf(stderr, "raw_fleet: no answer within 30 s\n");
             return 1;
         }
@@ -125,6 +126,7 @@ int main(int argc, char **argv) {
             struct target *target = &targets[i];
             ssize_t got = read(target->sock, target->buffer + target->length, sizeof target->buffer - target->length);
             if (got < 0 && errno == EINTR) continue;
+            if (got == 0) errno = 0; /* the server closed: no error of ours to name */
             if (got <= 0) return fail(target, "read");
             target->length += (size_t)got;
             if (advance(target)) return 1;

@@ -361,7 +361,7 @@ final class TerminalSession {
                 return Int32(count)
             }
             if bytes.isEmpty && interruptKeys.contains(UInt8(bitPattern: byte)) {
-                return interrupt(into: character)
+                return interrupt(into: character, firstRead: isProbe)
             }
             bytes.append(byte)
             while !bytes.isEmpty {
@@ -397,9 +397,16 @@ final class TerminalSession {
         return abortKey(into: character)
     }
 
-    /// Ctrl-C (or Ctrl-\) was read as a key: the line is given up once el_gets returns.
-    private func interrupt(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+    /// Ctrl-C (or Ctrl-\) was read as a key: the line is given up once el_gets returns. As the
+    /// first key of an el_gets call, a failed read ends it at once; ^G is only for a command
+    /// that waits for more keys (a Ctrl-R search), since libedit otherwise beeps at it.
+    private func interrupt(into character: UnsafeMutablePointer<wchar_t>, firstRead: Bool) -> Int32 {
         pendingAbort = pendingAbort ?? .interrupted
+        if firstRead {
+            abortKeySent = true
+            errno = EINTR
+            return -1
+        }
         return abortKey(into: character)
     }
 

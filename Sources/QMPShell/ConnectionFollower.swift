@@ -20,17 +20,17 @@ struct ConnectionFollower: Sendable {
 
     /// For each client of the link, runs `connection` (which returns the cause when that
     /// connection ends, `nil` if it ended as asked) and then reconnects or gives up, telling
-    /// `change`. Returns `true` if the server is lost for good, `false` if following ended
-    /// otherwise (the user's `quit`, cancellation).
+    /// `change`, until the server is lost for good (``Change/lost(_:)``), the user's `quit`, or
+    /// cancellation.
     func follow(
         connection: (QMPClient) async -> QMPError?, change: (Change) -> Void
-    ) async -> Bool {
+    ) async {
         while let client = link.client, !Task.isCancelled {
             let cause = await connection(client)
-            guard let cause, !Task.isCancelled, !link.quitRequested else { return false }
+            guard let cause, !Task.isCancelled, !link.quitRequested else { return }
             guard connector.retryPolicy != nil else {
                 change(.lost("qmp-shell: \(cause)"))
-                return true
+                return
             }
             link.detach(reason: "not connected: reconnecting to \(connector.place)")
             change(.reconnecting(connector.reconnectingNotice(after: cause), cause: cause))
@@ -39,11 +39,10 @@ struct ConnectionFollower: Sendable {
                 link.attach(client, listener: listener)
                 change(.reconnected(connector.reconnectedNotice(to: client), client))
             case .failure(let error):
-                guard !Task.isCancelled else { return false }
+                guard !Task.isCancelled else { return }
                 change(.lost(connector.gaveUpNotice(error)))
-                return true
+                return
             }
         }
-        return false
     }
 }

@@ -48,7 +48,7 @@ public struct Connector: Sendable {
                 guard let retryPolicy, !Task.isCancelled, retryPolicy.retries.map({ attempt <= $0 }) ?? true else {
                     return .failure(error)
                 }
-                if attempt == 1 { notice("qmp-shell: \(error); retrying every \(retryPolicy.delay.secondsText)") }
+                if attempt == 1 { notice(Self.retryingNotice(error, every: retryPolicy.delay)) }
                 try? await Task.sleep(for: retryPolicy.delay)
                 if Task.isCancelled { return .failure(error) }
             }
@@ -57,6 +57,11 @@ public struct Connector: Sendable {
 }
 
 extension Connector {
+    /// What the shell says when a first connection failed and it tries again.
+    static func retryingNotice(_ error: QMPError, every delay: Duration) -> String {
+        "qmp-shell: \(error); retrying every \(delay.secondsText)"
+    }
+
     /// What the shell says when the connection is lost and it tries again.
     public func reconnectingNotice(after cause: QMPError) -> String {
         "qmp-shell: \(cause); reconnecting to \(place)"
@@ -64,8 +69,17 @@ extension Connector {
 
     /// What the shell says once `client` is connected again.
     public func reconnectedNotice(to client: QMPClient) -> String {
-        let server = client.greeting.map { "QEMU \($0.version)" } ?? "the guest agent"
-        return "qmp-shell: reconnected to \(server) at \(place)"
+        "qmp-shell: reconnected to \(Self.serverName(client)) at \(place)"
+    }
+
+    /// What the shell says when a server it could not reach at first is connected at last.
+    func connectedNotice(to client: QMPClient) -> String {
+        "qmp-shell: connected to \(Self.serverName(client)) at \(place)"
+    }
+
+    /// "QEMU 7.2.22", from the greeting; the guest agent sends none.
+    private static func serverName(_ client: QMPClient) -> String {
+        client.greeting.map { "QEMU \($0.version)" } ?? "the guest agent"
     }
 
     /// What the shell says when it stops trying.

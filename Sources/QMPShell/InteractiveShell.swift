@@ -174,7 +174,7 @@ public final class InteractiveShell {
         hmp: Bool, editor: LineEditor, formatter: OutputFormatter, lost: LostFlag
     ) async {
         let follower = ConnectionFollower(link: link, connector: connector)
-        _ = await follower.follow { client in
+        await follower.follow { client in
             let printing = Task { await printer.run() }
             let learning = Task {
                 await learnCommandNames(client: client, completer: completer, hmp: hmp)

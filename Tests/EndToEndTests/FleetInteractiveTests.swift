@@ -130,6 +130,40 @@ struct FleetInteractiveTests {
         #expect(try terminal.waitForExit() == 3)
     }
 
+    /// `quit` on every target ends the shell as `quit` on one does: with success, no error.
+    @Test func quitOnEveryTargetEndsTheShellWithSuccess() throws {
+        let qemus = try QEMUFleet(count: 2)
+        let scratch = try TemporaryDirectory()
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: qemus.instances.map(\.socketPath),
+            environment: ["HOME": scratch.path, "NO_COLOR": "1"], columns: 200, rows: 50)
+        try terminal.waitForText("(QEMU 2/2) ", timeout: .seconds(20))
+        terminal.send("quit\r")
+        #expect(try terminal.waitForExit() == 0, "\(terminal.screen)")
+        #expect(!terminal.screen.contains("no target is connected"), "\(terminal.screen)")
+    }
+
+    /// With `--reconnect`, targets that are not there yet are waited for, as on one target: the
+    /// prompt comes with the first that answers.
+    @Test func withReconnectTheShellWaitsForTargetsNotThereYet() throws {
+        let scratch = try TemporaryDirectory()
+        let sockets = [scratch.file("a.sock"), scratch.file("b.sock")]
+        let terminal = try PseudoTerminalSession(
+            executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "0.2"] + sockets,
+            environment: ["HOME": scratch.path, "NO_COLOR": "1"], columns: 200, rows: 50)
+        try terminal.waitForText("retrying every 0.2 s")
+        #expect(!terminal.screen.contains("no target could be reached"), "\(terminal.screen)")
+        let qemu = try QEMUInstance(socketPath: sockets[1])
+        try terminal.waitForText("(QEMU 1/2) ", timeout: .seconds(20))
+        #expect(terminal.screen.contains("connected to QEMU"), "\(terminal.screen)")
+        terminal.send("query-status\r")
+        try terminal.waitForText("not sent to \(sockets[0]) (not connected)")
+        #expect(terminal.screen.contains("== \(sockets[1]) =="), "\(terminal.screen)")
+        terminal.send("\u{4}")
+        #expect(try terminal.waitForExit() == 0)
+        _ = qemu
+    }
+
     @Test func helpSaysOnWhichTargetsACommandIsMissing() async throws {
         let qemu = try QEMUInstance()
         // Another server, without `stop` among its commands.

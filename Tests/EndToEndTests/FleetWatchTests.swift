@@ -65,7 +65,8 @@ struct FleetWatchTests {
         try await Self.pauseAndResume(qemus.instances[2], until: counted)
         #expect(try counted.waitForExit() == 0, "\(counted.standardError)")
         // The two events of one pair, or, if it connected within a pair, a RESUME and the next STOP.
-        #expect(Set(Self.events(counted).map(\.name)) == ["STOP", "RESUME"], "\(counted.standardOutput)")
+        let counts = Self.events(counted).map(\.name)
+        #expect(counts.count == 2 && Set(counts) == ["STOP", "RESUME"], "\(counted.standardOutput)")
     }
 
     @Test func aFloodingTargetNeitherDelaysNorDropsTheOthersEvents() async throws {

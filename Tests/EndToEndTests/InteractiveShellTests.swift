@@ -237,6 +237,7 @@ struct InteractiveShellTests {
         #expect(lines.contains("(QEMU) half line^C"), "\(screen)")
         #expect(lines.contains("(QEMU) query-name"), "\(screen)")
         #expect(!screen.contains("half linequery-name"), "the keys after ^C joined the abandoned line")
+        #expect(!session.terminal.transcript.contains("\u{7}"), "Ctrl-C rang the terminal's bell")
         // Ctrl-\ is a second Ctrl-C, also in order with the keys after it. (Between lines, while a
         // command runs, both are signals again: they stop the command.)
         session.terminal.send("more")

@@ -12,12 +12,12 @@ final class FleetConnections: Sendable {
     let members: [FleetMember]
     private let settings: FleetSettings
     private let changed: @Sendable () -> Void
-    private let allGone: @Sendable () -> Void
+    private let allGone: @Sendable (_ byQuit: Bool) -> Void
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
     init(
         targets: [FleetTarget], output: FleetOutput, settings: FleetSettings, changed: @escaping @Sendable () -> Void,
-        allGone: @escaping @Sendable () -> Void
+        allGone: @escaping @Sendable (_ byQuit: Bool) -> Void
     ) {
         members = targets.map { FleetMember(target: $0, output: output.output(for: $0.name)) }
         self.settings = settings
@@ -41,7 +41,18 @@ final class FleetConnections: Sendable {
     var connected: [FleetMember] { members.filter(\.isConnected) }
 
     /// Whether no target is connected or may come back.
-    private var isAllGone: Bool { members.allSatisfy(\.isGone) }
+    var isAllGone: Bool { members.allSatisfy(\.isGone) }
+
+    /// Why a target that the user's `quit` ended is gone.
+    static let endedByQuit = "ended by quit"
+
+    /// Whether every target is gone because the user's `quit` ended it.
+    var allEndedByQuit: Bool {
+        members.allSatisfy { member in
+            if case .lost(let reason) = member.current { return reason == Self.endedByQuit }
+            return false
+        }
+    }
 
     private func connect(_ member: FleetMember) async {
         let formatter = settings.formatter
@@ -53,7 +64,7 @@ final class FleetConnections: Sendable {
         switch await firstAttempt.connectClient(notice: { _ in }) {
         case .success(let (client, listener)):
             let runner = makeRunner(for: member, client: client, listener: listener)
-            follow { await self.follow(member, runner: runner, connector: connector) }
+            startFollowing { await self.follow(member, runner: runner, connector: connector) }
         case .failure(let error):
             guard let retryPolicy = settings.retryPolicy else {
                 member.failed(.unreachable(error.description))
@@ -61,8 +72,8 @@ final class FleetConnections: Sendable {
                 return
             }
             member.failed(.reconnecting(error.description))
-            output.diagnostic(formatter.notice("qmp-shell: \(error); retrying every \(retryPolicy.delay.secondsText)"))
-            follow { await self.connectLate(member, connector: connector) }
+            output.diagnostic(formatter.notice(Connector.retryingNotice(error, every: retryPolicy.delay)))
+            startFollowing { await self.connectLate(member, connector: connector) }
         }
     }
 
@@ -72,9 +83,8 @@ final class FleetConnections: Sendable {
         switch await connector.connectClient(notice: { _ in }) {
         case .success(let (client, listener)):
             let runner = makeRunner(for: member, client: client, listener: listener)
-            let server = client.greeting.map { "QEMU \($0.version)" } ?? "the server"
             changed()
-            member.output.diagnostic(formatter.notice("qmp-shell: connected to \(server) at \(connector.place)"))
+            member.output.diagnostic(formatter.notice(connector.connectedNotice(to: client)))
             await follow(member, runner: runner, connector: connector)
         case .failure(let error):
             guard !Task.isCancelled else { return }
@@ -91,7 +101,7 @@ final class FleetConnections: Sendable {
         let formatter = settings.formatter
         let output = member.output
         let follower = ConnectionFollower(link: runner.link, connector: connector)
-        _ = await follower.follow { client in
+        await follower.follow { client in
             let printing = Task { await runner.printer.run() }
             let cause = await client.waitUntilDisconnected()
             await printing.value
@@ -115,8 +125,9 @@ final class FleetConnections: Sendable {
             }
         }
         if runner.link.quitRequested {
-            member.failed(.lost("ended by quit"))
+            member.failed(.lost(Self.endedByQuit))
             changed()
+            noteLoss()
         }
     }
 
@@ -133,10 +144,17 @@ final class FleetConnections: Sendable {
         return runner
     }
 
-    private func noteLoss() { if isAllGone { allGone() } }
+    private func noteLoss() { if isAllGone { allGone(allEndedByQuit) } }
+
+    /// Waits until a target is connected, or none may come any more (or the task is cancelled).
+    func waitForAnyConnected() async {
+        while connected.isEmpty && !isAllGone && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
 
     /// Runs `body` in a task of its own, cancelled by ``stop()``.
-    private func follow(_ body: @escaping @Sendable () async -> Void) {
+    private func startFollowing(_ body: @escaping @Sendable () async -> Void) {
         let task = Task { await body() }
         tasks.withLock { $0.append(task) }
     }

@@ -4,10 +4,12 @@ import Synchronization
 /// `.help COMMAND` on several targets is answered from the first target's schema; the targets may
 /// run other QEMU versions, so this says in one line on which of the other connected targets the
 /// command is missing. Each target's command names are asked once per connection
-/// (`query-commands`, a few kilobytes) and kept.
+/// (`query-commands`, a few kilobytes) and kept until it reconnects; a target that did not answer
+/// in time is not asked again on that connection, so it holds no later `.help` up.
 final class FleetHelpCheck: Sendable {
-    /// Command names by client; the client is kept with them, so its identifier is not reused.
-    private let known = Mutex<[ObjectIdentifier: (client: QMPClient, names: Set<String>)]>([:])
+    /// Command names by target (members live as long as the shell), with the connection they came
+    /// from; `nil` names: that connection did not say in time.
+    private let known = Mutex<[ObjectIdentifier: (client: QMPClient, names: Set<String>?)]>([:])
 
     /// The most names a line lists; beyond it, the count.
     static let namesListed = 5
@@ -44,13 +46,12 @@ final class FleetHelpCheck: Sendable {
     /// `member`'s command names, asked of its current connection once.
     private func commandNames(of member: FleetMember) async -> Set<String>? {
         guard let client = member.runner?.link.client else { return nil }
-        if let names = known.withLock({ $0[ObjectIdentifier(client)]?.names }) { return names }
+        let key = ObjectIdentifier(member)
+        if let entry = known.withLock({ $0[key] }), entry.client === client { return entry.names }
         // A target slow to answer does not hold `.help` up for long: it is left out of the count.
-        guard let reply = try? await client.execute("query-commands", timeout: Self.answerTimeout),
-            let list = reply.arrayValue
-        else { return nil }
-        let names = Set(list.compactMap { $0["name"]?.stringValue })
-        known.withLock { $0[ObjectIdentifier(client)] = (client, names) }
+        let reply = try? await client.execute("query-commands", timeout: Self.answerTimeout)
+        let names = reply?.arrayValue.map { list in Set(list.compactMap { $0["name"]?.stringValue }) }
+        known.withLock { $0[key] = (client, names) }
         return names
     }
 

@@ -30,22 +30,32 @@ struct FleetInteractive {
         defer { editor.close() }
         let screen = EditorOutput(editor: editor)
         let output = FleetOutput(streams: screen, style: .interactive, pretty: settings.configuration.pretty)
-        let allGone = Mutex(false)
+        // Set when no target is left: whether the user's `quit` ended every one of them.
+        let endedByQuit = Mutex<Bool?>(nil)
         let connections = FleetConnections(
             targets: targets, output: output, settings: settings, changed: { editor.refreshPrompt() },
-            allGone: {
-                // Nothing left to send lines to, nor to wait for: the shell ends, as on one target.
-                let first = allGone.withLock { gone in
-                    defer { gone = true }
-                    return !gone
+            allGone: { byQuit in
+                // Nothing left to send lines to, nor to wait for: the shell ends, as on one target
+                // (with success when `quit` ended them all).
+                let first = endedByQuit.withLock { ended in
+                    defer { ended = ended ?? byQuit }
+                    return ended == nil
                 }
                 guard first else { return }
-                editor.print(formatter.error("qmp-shell: no target is connected any more"))
+                if !byQuit { editor.print(formatter.error("qmp-shell: no target is connected any more")) }
                 editor.close()
             })
         await connections.connectAll()
         defer { connections.stop() }
         let members = connections.members
+        if connections.connected.isEmpty && settings.retryPolicy != nil {
+            // As on one target, `--reconnect` waits for servers that are not there yet: the prompt
+            // comes with the first (Ctrl-C gives up).
+            _ = await running.run {
+                await connections.waitForAnyConnected()
+                return .success
+            }
+        }
         guard let first = connections.connected.first?.runner else {
             editor.print(formatter.error("qmp-shell: no target could be reached"))
             return .connection
@@ -69,7 +79,7 @@ struct FleetInteractive {
             let input = await editor.readLine {
                 inTransaction ? "TRANS> " : "(QEMU \(connections.connected.count)/\(members.count)) "
             }
-            if allGone.withLock({ $0 }) { return .connection }
+            if let byQuit = endedByQuit.withLock({ $0 }) { return byQuit ? .success : .connection }
             switch input {
             case .endOfInput:
                 return .success
