@@ -1,5 +1,5 @@
 import CLibvirt
-import Foundation
+import Glibc
 import QMP
 
 /// libvirt's functions, loaded the first time a libvirt-managed VM is asked for.

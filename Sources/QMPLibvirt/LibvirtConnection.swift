@@ -1,6 +1,8 @@
 import CLibvirt
-import Foundation
+import Dispatch
+import Glibc
 import QMP
+import Synchronization
 
 /// A connection to a libvirt daemon: `qemu:///system` on this host, `qemu+ssh://host/system` on
 /// another, or any URI libvirt takes.
@@ -33,8 +35,15 @@ public final class LibvirtConnection: @unchecked Sendable {
     /// Whether `uri` names a daemon on another host (`qemu+ssh://host/system`), where descriptors
     /// cannot be passed; `qemu:///system` and `qemu+unix:///system` are this host's.
     static func namesAHost(_ uri: String) -> Bool {
-        guard let components = URLComponents(string: uri), let host = components.host else { return false }
-        return !host.isEmpty && !(components.scheme ?? "").hasSuffix("+unix")
+        guard let separator = uri.firstRange(of: "://") else { return false }
+        let scheme = uri[..<separator.lowerBound]
+        // The authority: up to the path or the query, without `user@` and `:port`.
+        let authority = uri[separator.upperBound...].prefix { $0 != "/" && $0 != "?" }
+        let hostAndPort = authority.split(separator: "@", omittingEmptySubsequences: false).last ?? ""
+        let host =
+            hostAndPort.hasPrefix("[")
+            ? hostAndPort.prefix { $0 != "]" } : hostAndPort.prefix { $0 != ":" }
+        return !host.isEmpty && !scheme.hasSuffix("+unix")
     }
 
     /// Opens a connection (loading libvirt first if need be). Throws
@@ -148,25 +157,24 @@ struct DomainHandle: @unchecked Sendable {
 }
 
 /// The handlers waiting for a connection's loss; each runs once.
-final class CloseHandlers: @unchecked Sendable {
-    private let lock = NSLock()
-    private var handlers: [@Sendable (String) -> Void] = []
-    private var reason: String?
+final class CloseHandlers: Sendable {
+    /// The handlers still waiting, and the reason once the connection is lost.
+    private let state = Mutex<(handlers: [@Sendable (String) -> Void], reason: String?)>(([], nil))
 
     func add(_ handler: @escaping @Sendable (String) -> Void) {
-        let lost = lock.withLock { () -> String? in
-            if reason == nil { handlers.append(handler) }
-            return reason
+        let lost = state.withLock { state -> String? in
+            if state.reason == nil { state.handlers.append(handler) }
+            return state.reason
         }
         if let lost { handler(lost) }
     }
 
     func fire(_ text: String) {
-        let waiting = lock.withLock { () -> [@Sendable (String) -> Void] in
-            guard reason == nil else { return [] }
-            reason = text
-            defer { handlers = [] }
-            return handlers
+        let waiting = state.withLock { state -> [@Sendable (String) -> Void] in
+            guard state.reason == nil else { return [] }
+            state.reason = text
+            defer { state.handlers = [] }
+            return state.handlers
         }
         for handler in waiting { handler(text) }
     }

@@ -1,5 +1,6 @@
 import CLibvirt
-import Foundation
+import Glibc
+import Synchronization
 import QMP
 
 /// A running domain, reached through libvirt's QEMU passthrough: a whole QMP command in, a whole
@@ -149,8 +150,7 @@ public final class LibvirtEventRegistration: @unchecked Sendable {
     private let connection: LibvirtConnection
     private let id: Int32
     private let kind: Kind
-    private let cancelled = NSLock()
-    private var done = false
+    private let done = Mutex(false)
 
     init(connection: LibvirtConnection, id: Int32, kind: Kind) {
         self.connection = connection
@@ -160,7 +160,7 @@ public final class LibvirtEventRegistration: @unchecked Sendable {
 
     /// Stops the events; the handler is released by libvirt once no call to it is in progress.
     public func cancel() {
-        let first = cancelled.withLock { () -> Bool in
+        let first = done.withLock { done -> Bool in
             defer { done = true }
             return !done
         }

@@ -1,5 +1,5 @@
 import CLibvirt
-import Foundation
+import Glibc
 import QMP
 
 /// libvirt's default event loop, run on a thread of its own for the life of the process.
@@ -14,16 +14,32 @@ enum LibvirtEventLoop {
             guard api.virEventRegisterDefaultImpl() == 0 else {
                 return .failure(.couldNotConnect("libvirt's event loop could not start: \(Libvirt.lastError(api))"))
             }
-            let thread = Thread {
-                while api.virEventRunDefaultImpl() == 0 {}
+            var handle = pthread_t()
+            let context = Unmanaged.passRetained(LoopFunctions(api)).toOpaque()
+            let result = pthread_create(
+                &handle, nil,
+                { context in
+                    let api = Unmanaged<LoopFunctions>.fromOpaque(context!).takeRetainedValue().api
+                    while api.virEventRunDefaultImpl() == 0 {}
+                    return nil
+                }, context)
+            guard result == 0 else {
+                Unmanaged<LoopFunctions>.fromOpaque(context).release()
+                return .failure(
+                    .couldNotConnect("libvirt's event loop could not start: \(String(cString: strerror(result)))"))
             }
-            thread.name = "libvirt-events"
-            thread.start()
+            pthread_detach(handle)
             return .success(())
         } catch {
             return .failure(error)
         }
     }()
+
+    /// libvirt's functions, handed to the loop's thread.
+    private final class LoopFunctions {
+        let api: qmpshell_libvirt
+        init(_ api: qmpshell_libvirt) { self.api = api }
+    }
 
     /// Starts the loop once; later calls return what the first one found.
     static func start() throws(QMPError) {
