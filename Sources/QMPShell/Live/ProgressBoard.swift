@@ -114,6 +114,7 @@ public final class ProgressBoard: Sendable {
         }
         let now = ContinuousClock.now
         var shown: [String] = []
+        var ends: [ProgressLine] = []
         var seen: Set<String> = []
         for var line in current {
             seen.insert(line.id)
@@ -132,7 +133,7 @@ public final class ProgressBoard: Sendable {
                 shown.append(line.text(bar: true))
             } else if !tracking.ended.contains(line.id) {
                 tracking.ended.insert(line.id)
-                if sayingEnds { printLine(line) }
+                if sayingEnds { ends.append(line) }
             }
         }
         // Jobs gone from the list (dismissed as they ended) ended too.
@@ -143,11 +144,14 @@ public final class ProgressBoard: Sendable {
                 var ended = line
                 ended.status = "concluded"
                 ended.error = ended.error ?? JobDriver.blockJobError(id, in: client)
-                printLine(ended)
+                ends.append(ended)
             }
             tracking.ended.remove(id)
         }
+        // The lines above the prompt lose the ended jobs before their ends are said, so the screen
+        // never shows a job's end under its own live line (the terminal may draw between the two).
         showStatus(shown)
+        for line in ends { printLine(line) }
         return !shown.isEmpty
     }
 }
