@@ -57,8 +57,11 @@ public struct Fleet: Sendable {
         }
         let output = FleetOutput(
             streams: streams, style: isatty(1) == 1 ? .grouped : .json, pretty: configuration.pretty)
-        return await FleetScriptRun(settings: settings, script: script, output: output, executor: ConnectionExecutor())
-            .run(targets)
+        var scriptSettings = settings
+        scriptSettings.clientConfiguration.enableOOB = script.mayUseOutOfBand
+        return await FleetScriptRun(
+            settings: scriptSettings, script: script, output: output, executor: ConnectionExecutor()
+        ).run(targets)
     }
 
     private func resolveTargets() async throws(QMPError) -> [FleetTarget] {
