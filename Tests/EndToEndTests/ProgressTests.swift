@@ -106,19 +106,17 @@ struct ProgressTests {
     }
 
     @Test func aJobRunningWhenTheShellReconnectsShowsAtOnce() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("vm.sock")
-        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let vm = try RestartableQEMU()
+        let path = vm.socketPath
         let home = try TemporaryDirectory(prefix: "qmp-home")
         // Slow retries, so the job runs well before the shell is back.
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "6", path],
             environment: ["HOME": home.path], columns: 120, rows: 40)
         try terminal.waitForText("(QEMU) ")
-        first?.kill()
-        first = nil
+        vm.kill()
         try terminal.waitForText("reconnecting to \(path)")
-        let second = try QEMUInstance(socketPath: path)
+        let second = try vm.restart()
         try Self.startSlowBackup(in: second, through: second.controlPath)
         try terminal.waitForText("reconnected to QEMU", timeout: .seconds(15))
         try Self.expectRunningBackupShownAtOnce(on: terminal, since: "reconnected to QEMU")
