@@ -82,6 +82,26 @@ struct ReconnectTests {
         terminal.terminate()
     }
 
+    /// `--timeout` spans the reconnection too: a watch whose server is gone ends at the timeout,
+    /// short of its count (exit 1), instead of retrying on.
+    @Test func watchTimeoutEndsTheReconnection() async throws {
+        let vm = try RestartableQEMU()
+        let qemu = try #require(vm.current)
+        let shell = try RunningShell([
+            "--watch", "--count", "100", "--timeout", "10", "--reconnect", "--retry-delay", "0.1", vm.socketPath,
+        ])
+        // Connected once it shows an event.
+        for _ in 0..<100 where !shell.standardOutput.contains("RESUME") {
+            try await qemu.controlExecute("stop")
+            try await qemu.controlExecute("cont")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        vm.kill()
+        try shell.waitUntil("the reconnecting notice") { $0.standardError.contains("reconnecting to \(vm.socketPath)") }
+        #expect(try shell.waitForExit(timeout: .seconds(20)) == 1, "\(shell.standardError)")
+        #expect(!shell.standardError.contains("gave up"), "\(shell.standardError)")
+    }
+
     /// Stops and resumes `qemu` until the screen satisfies `condition` (50 rounds at most).
     private func stopAndResume(
         _ qemu: QEMUInstance, until condition: @escaping (TerminalScreen) -> Bool, on terminal: PseudoTerminalSession
