@@ -125,15 +125,18 @@ public final class CommandRunner: @unchecked Sendable {
     /// checked.
     private func prepareTyping(for line: String) async -> QMPSchema? {
         parser.valueTyping = ValueSyntax()
-        let text = line.drop(while: \.isWhitespace)
+        let text = LineStart(of: line).text
         let inTransaction = parser.isInTransaction
-        guard let store = schema, let first = text.first, inTransaction || !"#{[.".contains(first) else { return nil }
+        guard let store = schema, let first = text.utf8.first, inTransaction || !"#{[.".utf8.contains(first) else {
+            return nil
+        }
         // Without an `=` there is no `key=value` to type: replaying plain commands skips a
         // tokenization per line.
         let typed =
             line.utf8.contains(UInt8(ascii: "="))
             ? SchemaValueTyping.typedValues(ofLine: line, inTransaction: inTransaction) : [:]
-        let needed = inTransaction || text.hasPrefix("transaction(") || !typed.isEmpty || store.current != nil
+        let needed =
+            inTransaction || text.utf8.starts(with: "transaction(".utf8) || !typed.isEmpty || store.current != nil
         guard needed, let loaded = await store.schema() else { return nil }
         var properties: [DeviceCatalog.Property] = []
         if let driver = typed[.command("device_add")]?[["driver"]] {
