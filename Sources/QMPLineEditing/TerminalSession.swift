@@ -67,6 +67,8 @@ final class TerminalSession {
     /// The terminal's interrupt and quit characters, read as keys while a line is edited (see
     /// ``takeInterruptKeys()``).
     private var interruptKeys: Set<UInt8> = [0x03, 0x1C]
+    /// Keys typed as the last line ended, for the next line (see ``TypeAhead``).
+    private var typeAhead = TypeAhead()
 
     init(
         mailbox: TerminalMailbox,
@@ -353,7 +355,12 @@ final class TerminalSession {
             }
             // The rest of a multi-byte character comes with its first byte: a plain read.
             var byte: CChar = 0
-            let count = read(STDIN_FILENO, &byte, 1)
+            var count = 1
+            if let held = typeAhead.nextByte() {
+                byte = CChar(bitPattern: held)
+            } else {
+                count = read(STDIN_FILENO, &byte, 1)
+            }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
                 readFailed = true
@@ -439,6 +446,7 @@ final class TerminalSession {
 
     /// Whether a key can be read from standard input without waiting.
     private func keyIsWaiting() -> Bool {
+        if !typeAhead.isEmpty { return true }
         var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
         guard poll(&input, 1, 0) > 0, input.revents & Int16(POLLIN) != 0 else { return false }
         // A hung-up terminal reports readable with nothing to read: let the main loop see it.
@@ -451,8 +459,14 @@ final class TerminalSession {
         active = nil
         _ = qmpshell_el_set_unbuffered(editLine, 0)
         _ = qmpshell_hold_type_ahead()
+        // From here the interrupt key is a signal again; one typed a moment before is in the queue.
+        var interrupted = false
+        if case .line = input {
+            interrupted = typeAhead.takeWaitingKeys(from: STDIN_FILENO, interruptKeys: interruptKeys)
+        }
         mailbox.forgetRead(read.id)
         read.continuation.resume(returning: input)
+        if interrupted { interruptBetweenLines() }
         startNextRead()
     }
 
@@ -587,16 +601,21 @@ final class TerminalSession {
         // and a user who presses it wants the same thing, to get out of what is running.
         if signals.contains(SIGINT) || signals.contains(SIGQUIT) {
             if active == nil {
-                // The type-ahead mode does not echo, so the key is shown here, as in a shell.
-                flushOutput()
-                TerminalOutput.write("^C\n")
-                onInterrupt?()
+                interruptBetweenLines()
             } else if insideEditLine {
                 pendingAbort = .interrupted
             } else {
                 abandonLine(with: .interrupted, marker: "^C")
             }
         }
+    }
+
+    /// Ctrl-C while no line is read: the command running is stopped.
+    private func interruptBetweenLines() {
+        // The type-ahead mode does not echo, so the key is shown here, as in a shell.
+        flushOutput()
+        TerminalOutput.write("^C\n")
+        onInterrupt?()
     }
 
     /// The window changed size: learn the new size, clear the prompt's rows and redraw.

@@ -51,19 +51,20 @@ public struct LineParser: Sendable {
     /// Parses one line. Returns `[]` for blank and `#` comment lines and for the lines of a
     /// transaction before its `)`, otherwise the message or directive the line completes.
     public mutating func parse(_ line: String) throws(LineParseError) -> [ParsedLine] {
-        guard let first = line.firstIndex(where: { !$0.isWhitespace }) else { return [] }
-        let column = line.distance(from: line.startIndex, to: first) + 1
-        switch line[first] {
-        case "#":
+        let start = LineStart(of: line)
+        guard let first = start.firstByte else { return [] }
+        let column = start.column
+        switch first {
+        case UInt8(ascii: "#"):
             return []
-        case ".":
-            let directive = try Self.directive(line[first...], column: column)
+        case UInt8(ascii: "."):
+            let directive = try Self.directive(start.text, column: column)
             if isInTransaction, case .directive(let name, _) = directive {
                 throw LineParseError(
                     column: column, message: "directive '.\(name)' inside a transaction; close it with ')' first")
             }
             return [directive]
-        case "{", "[":
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
             return [try rawMessage(line, column: column)]
         default:
             break

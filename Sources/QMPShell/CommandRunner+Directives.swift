@@ -10,6 +10,16 @@ extension CommandRunner {
         guard let directive = Directive(rawValue: name) else {
             return .failed("unknown directive '.\(name)' (.help lists them)")
         }
+        // The directives' helpers throw the line's outcome when it cannot go on (a bad argument,
+        // no server now): it is returned here, once for all of them.
+        do throws(LineOutcomeError) {
+            return try await run(directive, text)
+        } catch {
+            return error.outcome
+        }
+    }
+
+    private func run(_ directive: Directive, _ text: String) async throws(LineOutcomeError) -> LineOutcome {
         switch directive {
         case .quit:
             return .quit
@@ -17,7 +27,7 @@ extension CommandRunner {
             printer.printDiagnostic(text + "\n")
             return .success
         case .help:
-            return await help(text.trimmingWhitespace())
+            return try await help(text.trimmingWhitespace())
         case .sleep:
             guard let seconds = Double(text.trimmingWhitespace()), seconds >= 0, seconds.isFinite else {
                 return .failed(".sleep: expected a number of seconds, got '\(text)'")
@@ -25,72 +35,65 @@ extension CommandRunner {
             try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
             return .success
         case .wait:
-            return await wait(text)
+            return try await wait(text)
         case .source:
             let path = text.trimmingWhitespace()
             guard !path.isEmpty else { return .failed(".source: expected a file name") }
             return await source(path)
         case .addFD, .getFD:
-            return await passFile(directive, text)
+            return try await passFile(directive, text)
         case .qomTree:
-            return await qomTree(text)
+            return try await qomTree(text)
         case .job:
-            return await job(text)
+            return try await job(text)
         case .jobs:
-            return await jobs(text)
+            return try await jobs(text)
         }
     }
 
-    /// A directive's words and `key=value` arguments, or the failure that names the directive and
-    /// the column of the problem.
+    /// A directive's words and `key=value` arguments; throws the failure that names the directive
+    /// and the column of the problem.
     func arguments(
         of directive: Directive, _ text: String, valueTyping: any ValueTyping = ValueSyntax()
-    ) -> Result<DirectiveArguments, LineOutcomeError> {
+    ) throws(LineOutcomeError) -> DirectiveArguments {
         do {
             // Columns count from the line's start: the dot, the name and a space come first.
-            return .success(
-                try LineParser.parseArguments(
-                    text, directive: directive.rawValue, startColumn: directive.rawValue.count + 3,
-                    valueTyping: valueTyping))
+            return try LineParser.parseArguments(
+                text, directive: directive.rawValue, startColumn: directive.rawValue.count + 3,
+                valueTyping: valueTyping)
         } catch {
-            return .failure(LineOutcomeError(.failed(".\(directive.rawValue): \(error.description)")))
+            throw LineOutcomeError(.failed(".\(directive.rawValue): \(error.description)"))
         }
     }
 
-    /// The time a `timeout=SECONDS` argument gives, or the failure when it is not a positive number.
-    static func timeout(_ value: JSONValue, of directive: Directive) -> Result<Duration, LineOutcomeError> {
+    /// The time a `timeout=SECONDS` argument gives; throws the failure when it is not a positive
+    /// number.
+    static func timeout(_ value: JSONValue, of directive: Directive) throws(LineOutcomeError) -> Duration {
         guard let seconds = value.numberValue?.doubleValue, seconds > 0, seconds.isFinite else {
-            return .failure(
-                LineOutcomeError(.failed(".\(directive.rawValue): timeout must be a positive number of seconds")))
+            throw LineOutcomeError(.failed(".\(directive.rawValue): timeout must be a positive number of seconds"))
         }
-        return .success(.milliseconds(Int(seconds * 1000)))
+        return .milliseconds(Int(seconds * 1000))
     }
 
-    /// The client for a directive that needs a server; in a dry run, a note that the directive
-    /// did not run (and a success), or the failure of a shell without a connection now.
-    func serverClient(for directive: String) -> Result<QMPClient, LineOutcomeError> {
-        switch currentClient() {
-        case .failure(let absent): return .failure(absent)
-        case .success(nil):
+    /// The client for a directive that needs a server. Throws, in a dry run, a success after a
+    /// note that the directive did not run, or the failure of a shell without a connection now.
+    func serverClient(for directive: String) throws(LineOutcomeError) -> QMPClient {
+        guard let client = try currentClient() else {
             printer.printDiagnostic("\(directive): needs a server; not run in --dry-run\n")
-            return .failure(LineOutcomeError(.success))
-        case .success(let connected?): return .success(connected)
+            throw LineOutcomeError(.success)
         }
+        return client
     }
 
     /// `.help`, `.help .DIRECTIVE`, `.help COMMAND [tag=value ...]` or `.help EVENT`. A name that
     /// is both a QMP command and a directive (`quit`, `getfd`) is the command; `.help .quit` is
     /// the directive.
-    func help(_ topic: String) async -> LineOutcome {
+    func help(_ topic: String) async throws(LineOutcomeError) -> LineOutcome {
         if topic.isEmpty {
             printer.printDiagnostic(Directive.overview)
             return .success
         }
-        let parsed: DirectiveArguments
-        switch arguments(of: .help, topic) {
-        case .failure(let failed): return failed.outcome
-        case .success(let value): parsed = value
-        }
+        let parsed = try arguments(of: .help, topic)
         guard let name = parsed.words.first, parsed.words.count == 1 else {
             return .failed(".help: expected one name, then tag=value words that pick union variants")
         }
@@ -132,18 +135,14 @@ extension CommandRunner {
 
     /// `.add-fd PATH [key=value ...]` and `.getfd NAME PATH`: opens PATH (read-write, or read-only
     /// if that is all it allows) and passes it with the command over the UNIX socket.
-    func passFile(_ directive: Directive, _ text: String) async -> LineOutcome {
+    func passFile(_ directive: Directive, _ text: String) async throws(LineOutcomeError) -> LineOutcome {
         let name = "." + directive.rawValue
         // `.add-fd`'s key=value arguments are add-fd's: typed by its schema (`opaque=7` is "7").
         var typing: any ValueTyping = ValueSyntax()
         if directive == .addFD, text.contains("="), link.hasServer, let loaded = await schema?.schema() {
             typing = SchemaValueTyping(schema: loaded, checks: configuration.schemaChecks, line: text)
         }
-        let parsed: DirectiveArguments
-        switch arguments(of: directive, text, valueTyping: typing) {
-        case .failure(let failed): return failed.outcome
-        case .success(let value): parsed = value
-        }
+        let parsed = try arguments(of: directive, text, valueTyping: typing)
         var arguments = parsed.arguments
         let path: String
         let command: String
@@ -173,12 +172,8 @@ extension CommandRunner {
         return await send(message, passing: [descriptor])
     }
 
-    func wait(_ text: String) async -> LineOutcome {
-        let parsed: DirectiveArguments
-        switch arguments(of: .wait, text) {
-        case .failure(let failed): return failed.outcome
-        case .success(let value): parsed = value
-        }
+    func wait(_ text: String) async throws(LineOutcomeError) -> LineOutcome {
+        let parsed = try arguments(of: .wait, text)
         guard parsed.words.count == 1, let name = parsed.words.first else {
             return .failed(".wait: expected one event name, then key=value conditions, got '\(text)'")
         }
@@ -186,17 +181,10 @@ extension CommandRunner {
         var conditions = parsed.arguments
         var timeout: Duration = .seconds(30)
         if let value = conditions["timeout"] {
-            switch Self.timeout(value, of: .wait) {
-            case .failure(let failed): return failed.outcome
-            case .success(let seconds): timeout = seconds
-            }
+            timeout = try Self.timeout(value, of: .wait)
             conditions["timeout"] = nil
         }
-        let client: QMPClient
-        switch serverClient(for: ".wait \(name)") {
-        case .failure(let instead): return instead.outcome
-        case .success(let connected): client = connected
-        }
+        let client = try serverClient(for: ".wait \(name)")
         let matching = conditions
         let consumed = consumedEvents(on: client)
         let predicate: @Sendable (QMPEvent) -> Bool = {

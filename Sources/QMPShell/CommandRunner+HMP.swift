@@ -41,12 +41,9 @@ extension CommandRunner {
     /// the CPU exists, in a dry run, or when the server cannot list its CPUs (QEMU before 2.12
     /// then judges each line itself).
     func refusal(ofCPU index: Int) async -> LineOutcome? {
-        let client: QMPClient
-        switch currentClient() {
-        case .failure(let absent): return absent.outcome
-        case .success(nil): return nil
-        case .success(let connected?): client = connected
-        }
+        let connected: QMPClient?
+        do throws(LineOutcomeError) { connected = try currentClient() } catch { return error.outcome }
+        guard let client = connected else { return nil }
         let cpus: [JSONValue]
         do throws(QMPError) {
             cpus = try await client.execute("query-cpus-fast", timeout: configuration.commandTimeout).arrayValue ?? []

@@ -51,11 +51,11 @@ public final class CommandRunner: @unchecked Sendable {
         self.schema = schema
     }
 
-    /// The client to use, `nil` in a dry run, or the outcome for a command while disconnected.
-    func currentClient() -> Result<QMPClient?, LineOutcomeError> {
-        guard link.hasServer else { return .success(nil) }
-        guard let client = link.client else { return .failure(LineOutcomeError(.failed(link.absence))) }
-        return .success(client)
+    /// The client to use, `nil` in a dry run; throws the outcome for a command while disconnected.
+    func currentClient() throws(LineOutcomeError) -> QMPClient? {
+        guard link.hasServer else { return nil }
+        guard let client = link.client else { throw LineOutcomeError(.failed(link.absence)) }
+        return client
     }
 
     /// The sequence numbers of the events `.wait` consumed on `client`.
@@ -125,15 +125,18 @@ public final class CommandRunner: @unchecked Sendable {
     /// checked.
     private func prepareTyping(for line: String) async -> QMPSchema? {
         parser.valueTyping = ValueSyntax()
-        let text = line.drop(while: \.isWhitespace)
+        let text = LineStart(of: line).text
         let inTransaction = parser.isInTransaction
-        guard let store = schema, let first = text.first, inTransaction || !"#{[.".contains(first) else { return nil }
+        guard let store = schema, let first = text.utf8.first, inTransaction || !"#{[.".utf8.contains(first) else {
+            return nil
+        }
         // Without an `=` there is no `key=value` to type: replaying plain commands skips a
         // tokenization per line.
         let typed =
             line.utf8.contains(UInt8(ascii: "="))
             ? SchemaValueTyping.typedValues(ofLine: line, inTransaction: inTransaction) : [:]
-        let needed = inTransaction || text.hasPrefix("transaction(") || !typed.isEmpty || store.current != nil
+        let needed =
+            inTransaction || text.utf8.starts(with: "transaction(".utf8) || !typed.isEmpty || store.current != nil
         guard needed, let loaded = await store.schema() else { return nil }
         var properties: [DeviceCatalog.Property] = []
         if let driver = typed[.command("device_add")]?[["driver"]] {
@@ -150,13 +153,11 @@ public final class CommandRunner: @unchecked Sendable {
     func send(
         _ message: JSONObject, passing descriptors: [Int32] = [], text: ((JSONObject) -> String?)? = nil
     ) async -> LineOutcome {
-        let client: QMPClient
-        switch currentClient() {
-        case .failure(let absent): return absent.outcome
-        case .success(nil):
+        let connected: QMPClient?
+        do throws(LineOutcomeError) { connected = try currentClient() } catch { return error.outcome }
+        guard let client = connected else {
             printer.printResult(formatter.json(message))
             return .success
-        case .success(let connected?): client = connected
         }
         if configuration.verbose { printer.printDiagnostic(formatter.json(message)) }
         // Before sending: the server may close the connection before its reply is read.
@@ -196,7 +197,8 @@ public final class CommandRunner: @unchecked Sendable {
     }
 }
 
-/// A line's outcome carried as an error, for the "no client now" path.
+/// A line's outcome carried as an error: what the runner's helpers throw when a line cannot go on
+/// (no client now, a directive's bad argument), caught once where the line's outcome is returned.
 struct LineOutcomeError: Error {
     let outcome: LineOutcome
     init(_ outcome: LineOutcome) { self.outcome = outcome }

@@ -27,8 +27,8 @@ extension ShellOutput {
 /// the first result after a quiet spell is written at once, later ones wait at most
 /// ``batchInterval``, so a reader is woken once per batch instead of once per reply, which a lock-step replay otherwise pays for in every command's
 /// round trip. A diagnostic first writes the results before it, so the two streams keep their
-/// order, and each result checks (with `poll`, which wakes nobody) that standard output's reader
-/// is still there.
+/// order, and results check (with `poll`, which wakes nobody; at most once a millisecond) that
+/// standard output's reader is still there.
 ///
 /// When standard output's reader has gone (`qmp-shell -f big.qmp SOCK | head -1`), the shell ends
 /// at once, silently, killed by SIGPIPE as `cat` or `yes` would be (a shell reports 141): nothing
@@ -38,12 +38,18 @@ public final class StandardStreams: ShellOutput {
     public static let batchInterval = Duration.milliseconds(10)
     /// A batch this large is written at once.
     static let batchLimit = 64 << 10
+    /// How often a batching run looks whether standard output's reader has gone: often enough
+    /// that a few commands at most are sent after it left, seldom enough that a lock-step replay
+    /// does not pay a system call for every reply.
+    static let readerCheckInterval = Duration.milliseconds(1)
 
     private struct Batch {
         var bytes: [UInt8] = []
         var flushScheduled = false
         /// When results were last written: the first result after a quiet spell is written at once.
         var lastWrite = ContinuousClock.now - StandardStreams.batchInterval
+        /// When the reader of standard output was last looked for.
+        var lastReaderCheck = ContinuousClock.now - StandardStreams.readerCheckInterval
     }
 
     private let batching: Bool
@@ -63,22 +69,25 @@ public final class StandardStreams: ShellOutput {
             write(text, to: 1)
             return
         }
-        let scheduleFlush = lock.withLock { batch -> Bool in
+        let (scheduleFlush, checkReader) = lock.withLock { batch -> (Bool, Bool) in
             batch.bytes.append(contentsOf: text.utf8)
-            if !batch.flushScheduled, ContinuousClock.now - batch.lastWrite >= Self.batchInterval {
+            let now = ContinuousClock.now
+            if !batch.flushScheduled, now - batch.lastWrite >= Self.batchInterval {
                 Self.writeBatch(&batch)
-                return false
+                return (false, false)
             }
             if batch.bytes.count >= Self.batchLimit {
                 Self.writeBatch(&batch)
-                return false
+                return (false, false)
             }
+            let checkReader = now - batch.lastReaderCheck >= Self.readerCheckInterval
+            if checkReader { batch.lastReaderCheck = now }
             defer { batch.flushScheduled = true }
-            return !batch.flushScheduled
+            return (!batch.flushScheduled, checkReader)
         }
-        // A reader that has gone is noticed at once, as without batching (see the class comment):
-        // a poll, which wakes nobody, instead of a write.
-        if Self.readerHasGone() { flush() }
+        // A reader that has gone is noticed within a millisecond, as good as at once (see the
+        // class comment): a poll, which wakes nobody, instead of a write.
+        if checkReader, Self.readerHasGone() { flush() }
         if scheduleFlush {
             MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) { [self] in
                 lock.withLock { batch in

@@ -224,6 +224,36 @@ struct InteractiveShellTests {
         #expect(try session.leave() == 0)
     }
 
+    /// Enter and Ctrl-C in one burst (or Ctrl-C a moment after Enter on a busy machine, before
+    /// the terminal has made it a signal again): the command the line starts is stopped, and the
+    /// keys typed after the ^C make the next line.
+    @Test func ctrlCTypedWithTheEnterThatStartsACommandStopsIt() throws {
+        let session = try Session()
+        session.terminal.send(".sleep 60\r\u{3}query-name\r")
+        let screen = try session.terminal.waitForText(#"{"return":{}}"#, timeout: .seconds(20))
+        let lines = screen.lines.filter { !$0.isEmpty }
+        let sleep = try #require(lines.firstIndex(of: "(QEMU) .sleep 60"), "\(screen)")
+        #expect(Array(lines[sleep...].prefix(3)) == ["(QEMU) .sleep 60", "^C", "(QEMU) query-name"], "\(screen)")
+        #expect(try session.leave() == 0)
+    }
+
+    /// Lines pasted at once run one after the other, each shown with its reply: the keys after a
+    /// line's Enter wait for the next prompt (read as the line ended, or still in the terminal).
+    @Test func linesPastedAtOnceRunInOrder() throws {
+        let session = try Session()
+        session.terminal.send("query-name\rquery-status\rquery-name\r")
+        let screen = try session.terminal.waitForScreen(timeout: .seconds(20)) { screen in
+            screen.lines.filter { $0 == #"{"return":{}}"# }.count == 2
+        }
+        let lines = screen.lines.filter { !$0.isEmpty && $0 != "(QEMU)" }
+        let first = try #require(lines.firstIndex(of: "(QEMU) query-name"), "\(screen)")
+        #expect(lines[first...].count == 6, "\(screen)")
+        #expect(lines[first + 2] == "(QEMU) query-status", "\(screen)")
+        #expect(lines[first + 3].contains(#""status":"running""#), "\(screen)")
+        #expect(lines[first + 4] == "(QEMU) query-name", "\(screen)")
+        #expect(try session.leave() == 0)
+    }
+
     /// Ctrl-C and the keys after it arrive in one burst (a paste, a fast typist, a slow
     /// machine): the half-typed line before the ^C is dropped and the keys after it make the
     /// next line, in the order they were typed.

@@ -25,8 +25,7 @@ struct LiveCompletionTests {
         // A PC machine (stopped) so that a PCI device can be added.
         let qemu = try QEMUInstance(machine: "pc", extraArguments: ["-S"])
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
+        let source = try qemu.directory.filledFile("source.raw", megabytes: 4)
         let terminal = try LiveTerminal.open(on: qemu, home: home, environment: ["NO_COLOR": "1"])
         try LiveTerminal.run("blockdev-add driver=file node-name=disk0 filename=\(source)", in: terminal)
         try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)

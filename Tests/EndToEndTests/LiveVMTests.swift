@@ -60,9 +60,8 @@ struct LiveVMTests {
     /// A raw image of `megabytes` MiB of non-zero bytes (so a job copies every cluster) and a qcow2
     /// image of the same size made by qemu-img, in `directory`.
     static func images(in directory: TemporaryDirectory, megabytes: Int) throws -> (source: String, target: String) {
-        let source = directory.file("source.raw")
+        let source = try directory.filledFile("source.raw", megabytes: megabytes)
         let target = directory.file("target.qcow2")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: megabytes << 20)))
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-img")
         make.arguments = ["create", "-q", "-f", "qcow2", target, "\(megabytes)M"]

@@ -18,13 +18,9 @@ struct ProgressTests {
     @Test func aJobsBarAdvancesAboveAHalfTypedLineThenEndsInOneLine() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
         let terminal = try LiveTerminal.open(on: qemu, home: home)
-        try LiveTerminal.run("blockdev-add driver=file node-name=src filename=\(source)", in: terminal)
-        try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
         // About 4 s at 1 MiB/s.
-        try LiveTerminal.run("blockdev-backup job-id=bk device=src target=sink sync=full speed=1048576", in: terminal)
+        for line in try Self.backupLines(in: qemu, speed: 1_048_576) { try LiveTerminal.run(line, in: terminal) }
         terminal.send("query-stat")
         let first = try terminal.waitForScreen(timeout: .seconds(20)) { screen in
             LiveTerminal.bottom(screen) == "(QEMU) query-stat" && Self.percent(of: "bk backup", on: screen) != nil
@@ -52,15 +48,20 @@ struct ProgressTests {
     /// no event until it ends) with a run of the shell of its own through `socket`, which exits
     /// and leaves the job running.
     static func startSlowBackup(in qemu: QEMUInstance, through socket: String) throws {
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
-        let lines = [
-            "blockdev-add driver=file node-name=src filename=\(source)",
-            "blockdev-add driver=null-co node-name=sink size=4194304",
-            "blockdev-backup job-id=bk device=src target=sink sync=full speed=262144",
-        ]
+        let lines = try backupLines(in: qemu, speed: 262_144)
         let run = try ShellBinary.run(lines.flatMap { ["-c", $0] } + [socket])
         #expect(run.status == 0, "\(run.standardError)")
+    }
+
+    /// The lines that start a backup `bk` of a 4 MiB image (written in `qemu`'s directory) to a
+    /// null node, at `speed` bytes a second.
+    static func backupLines(in qemu: QEMUInstance, speed: Int) throws -> [String] {
+        let source = try qemu.directory.filledFile("source.raw", megabytes: 4)
+        return [
+            "blockdev-add driver=file node-name=src filename=\(source)",
+            "blockdev-add driver=null-co node-name=sink size=4194304",
+            "blockdev-backup job-id=bk device=src target=sink sync=full speed=\(speed)",
+        ]
     }
 
     /// Waits (3 s at most) for `bk`'s live line, checks no job event came meanwhile, then for its end.
@@ -78,8 +79,7 @@ struct ProgressTests {
     @Test func aJobAlreadyRunningWhenTheShellConnectsShowsAtOnceAndAnEndedOneIsNotAnnounced() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let old = qemu.directory.file("old.raw")
-        #expect(FileManager.default.createFile(atPath: old, contents: Data(repeating: 0xAB, count: 1 << 20)))
+        let old = try qemu.directory.filledFile("old.raw", megabytes: 1)
         // One job ended before (kept, not dismissed); the other runs on.
         let ended = try ShellBinary.run(
             [
@@ -106,19 +106,17 @@ struct ProgressTests {
     }
 
     @Test func aJobRunningWhenTheShellReconnectsShowsAtOnce() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("vm.sock")
-        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let vm = try RestartableQEMU()
+        let path = vm.socketPath
         let home = try TemporaryDirectory(prefix: "qmp-home")
         // Slow retries, so the job runs well before the shell is back.
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "6", path],
             environment: ["HOME": home.path], columns: 120, rows: 40)
         try terminal.waitForText("(QEMU) ")
-        first?.kill()
-        first = nil
+        vm.kill()
         try terminal.waitForText("reconnecting to \(path)")
-        let second = try QEMUInstance(socketPath: path)
+        let second = try vm.restart()
         try Self.startSlowBackup(in: second, through: second.controlPath)
         try terminal.waitForText("reconnected to QEMU", timeout: .seconds(15))
         try Self.expectRunningBackupShownAtOnce(on: terminal, since: "reconnected to QEMU")
@@ -142,12 +140,8 @@ struct ProgressTests {
     @Test func noBarsWithNoColorButJobsListsThem() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
         let terminal = try LiveTerminal.open(on: qemu, home: home, environment: ["NO_COLOR": "1"])
-        try LiveTerminal.run("blockdev-add driver=file node-name=src filename=\(source)", in: terminal)
-        try LiveTerminal.run("blockdev-add driver=null-co node-name=sink size=4194304", in: terminal)
-        try LiveTerminal.run("blockdev-backup job-id=bk device=src target=sink sync=full speed=65536", in: terminal)
+        for line in try Self.backupLines(in: qemu, speed: 65_536) { try LiveTerminal.run(line, in: terminal) }
         terminal.send(".jobs\r")
         let screen = try terminal.waitForScreen {
             $0.lines.contains { $0.hasPrefix("bk backup  ") && $0.hasSuffix("running") }
@@ -165,14 +159,8 @@ struct ProgressTests {
     @Test func jobInAScriptDrawsItsBarOnAStandardErrorTerminalAndErasesIt() throws {
         let qemu = try QEMUInstance()
         let home = try TemporaryDirectory(prefix: "qmp-home")
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 4 << 20)))
         let output = qemu.directory.file("out.jsonl")
-        let lines = [
-            "blockdev-add driver=file node-name=src filename=\(source)",
-            "blockdev-add driver=null-co node-name=sink size=4194304",
-            "blockdev-backup job-id=bk device=src target=sink sync=full speed=1048576", ".job bk",
-        ]
+        let lines = try Self.backupLines(in: qemu, speed: 1_048_576) + [".job bk"]
         // Standard error (and input) on the terminal, standard output to a file.
         let terminal = try PseudoTerminalSession(
             executable: "/bin/sh",

@@ -8,21 +8,19 @@ import Testing
 @Suite("Reconnecting to real QEMU", .serialized, .timeLimit(.minutes(2)), .checksFakeServerScripts)
 struct ReconnectTests {
     @Test func theInteractiveShellReconnectsAndSaysWhichQEMUItReached() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("vm.sock")
-        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let vm = try RestartableQEMU()
+        let path = vm.socketPath
         let home = try TemporaryDirectory(prefix: "qmp-home")
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path, arguments: ["--reconnect", "--retry-delay", "0.2", path],
             environment: ["HOME": home.path, "NO_COLOR": "1"])
         try terminal.waitForText("(QEMU) ")
-        first?.kill()
-        first = nil
+        vm.kill()
         try terminal.waitForText("reconnecting to \(path)")
         // A command while disconnected fails at once, clearly.
         terminal.send("query-status\r")
         try terminal.waitForText("not connected: reconnecting to \(path)")
-        let second = try QEMUInstance(socketPath: path)
+        let second = try vm.restart()
         try terminal.waitForText("reconnected to QEMU \(try QEMUInstance.installedVersion()) at \(path)")
         terminal.send("query-status\r")
         try terminal.waitForText(#""status":"running""#)
@@ -59,9 +57,8 @@ struct ReconnectTests {
     }
 
     @Test(.timeLimit(.minutes(2))) func watchFollowsTheVMAcrossARestart() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("vm.sock")
-        var first: QEMUInstance? = try QEMUInstance(socketPath: path)
+        let vm = try RestartableQEMU()
+        let path = vm.socketPath
         let home = try TemporaryDirectory(prefix: "qmp-home")
         let terminal = try PseudoTerminalSession(
             executable: ShellBinary.path, arguments: ["--watch", "--reconnect", "--retry-delay", "0.1", path],
@@ -75,15 +72,34 @@ struct ReconnectTests {
             }
         }
         // The watcher may connect after the first round: stop and resume until it shows a STOP.
-        try await stopAndResume(first!, until: stopShown(after: nil), on: terminal)
-        first?.kill()
-        first = nil
+        try await stopAndResume(try #require(vm.current), until: stopShown(after: nil), on: terminal)
+        vm.kill()
         try terminal.waitForText("reconnecting to \(path)")
-        let second = try QEMUInstance(socketPath: path)
+        let second = try vm.restart()
         try terminal.waitForText("reconnected to QEMU \(try QEMUInstance.installedVersion()) at \(path)")
         // Events of the new QEMU are shown, below the notice.
         try await stopAndResume(second, until: stopShown(after: "reconnected to QEMU"), on: terminal)
         terminal.terminate()
+    }
+
+    /// `--timeout` spans the reconnection too: a watch whose server is gone ends at the timeout,
+    /// short of its count (exit 1), instead of retrying on.
+    @Test func watchTimeoutEndsTheReconnection() async throws {
+        let vm = try RestartableQEMU()
+        let qemu = try #require(vm.current)
+        let shell = try RunningShell([
+            "--watch", "--count", "100", "--timeout", "10", "--reconnect", "--retry-delay", "0.1", vm.socketPath,
+        ])
+        // Connected once it shows an event.
+        for _ in 0..<100 where !shell.standardOutput.contains("RESUME") {
+            try await qemu.controlExecute("stop")
+            try await qemu.controlExecute("cont")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        vm.kill()
+        try shell.waitUntil("the reconnecting notice") { $0.standardError.contains("reconnecting to \(vm.socketPath)") }
+        #expect(try shell.waitForExit(timeout: .seconds(20)) == 1, "\(shell.standardError)")
+        #expect(!shell.standardError.contains("gave up"), "\(shell.standardError)")
     }
 
     /// Stops and resumes `qemu` until the screen satisfies `condition` (50 rounds at most).

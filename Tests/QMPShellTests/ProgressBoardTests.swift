@@ -18,8 +18,7 @@ import Testing
     @Test func aJobsEndIsSaidOnlyAfterItsLiveLineIsGone() async throws {
         let qemu = try QEMUInstance()
         defer { qemu.kill() }
-        let source = qemu.directory.file("source.raw")
-        #expect(FileManager.default.createFile(atPath: source, contents: Data(repeating: 0xAB, count: 2 << 20)))
+        let source = try qemu.directory.filledFile("source.raw", megabytes: 2)
         let client = QMPClient()
         try await client.connect(to: .unix(path: qemu.socketPath))
         _ = try await client.execute(

@@ -15,6 +15,15 @@ public final class TemporaryDirectory: Sendable {
     /// A path inside the directory.
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes a file of `megabytes` MiB of non-zero bytes inside the directory (an image a block
+    /// job copies every cluster of) and returns its path.
+    public func filledFile(_ name: String, megabytes: Int) throws -> String {
+        let path = file(name)
+        guard FileManager.default.createFile(atPath: path, contents: Data(repeating: 0xAB, count: megabytes << 20))
+        else { throw FakeServerError("cannot write \(path)") }
+        return path
+    }
+
     deinit {
         try? FileManager.default.removeItem(atPath: path)
     }

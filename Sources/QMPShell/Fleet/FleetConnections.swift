@@ -14,12 +14,16 @@ final class FleetConnections: Sendable {
     private let changed: @Sendable () -> Void
     private let allGone: @Sendable (_ byQuit: Bool) -> Void
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Signalled by the members at each change of their state.
+    private let memberChanges: ChangeSignal
 
     init(
         targets: [FleetTarget], output: FleetOutput, settings: FleetSettings, changed: @escaping @Sendable () -> Void,
         allGone: @escaping @Sendable (_ byQuit: Bool) -> Void
     ) {
-        members = targets.map { FleetMember(target: $0, output: output.output(for: $0.name)) }
+        let changes = ChangeSignal()
+        members = targets.map { FleetMember(target: $0, output: output.output(for: $0.name), changes: changes) }
+        memberChanges = changes
         self.settings = settings
         self.changed = changed
         self.allGone = allGone
@@ -148,8 +152,11 @@ final class FleetConnections: Sendable {
 
     /// Waits until a target is connected, or none may come any more (or the task is cancelled).
     func waitForAnyConnected() async {
-        while connected.isEmpty && !isAllGone && !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(50))
+        while true {
+            // Read before the check, so a change during it ends the wait at once.
+            let seen = memberChanges.count
+            guard connected.isEmpty && !isAllGone && !Task.isCancelled else { return }
+            await memberChanges.wait(after: seen)
         }
     }
 

@@ -2,7 +2,7 @@ import QMP
 import Synchronization
 
 /// One target of the interactive fleet shell: its output, and its connection and runner once
-/// connected.
+/// connected. Each change of its state is signalled on `changes`.
 final class FleetMember: Sendable {
     enum State: Sendable {
         case connecting
@@ -16,10 +16,12 @@ final class FleetMember: Sendable {
     let target: FleetTarget
     let output: TargetOutput
     private let state = Mutex<(state: State, runner: CommandRunner?)>((.connecting, nil))
+    private let changes: ChangeSignal
 
-    init(target: FleetTarget, output: TargetOutput) {
+    init(target: FleetTarget, output: TargetOutput, changes: ChangeSignal) {
         self.target = target
         self.output = output
+        self.changes = changes
     }
 
     var current: State { state.withLock { $0.state } }
@@ -34,10 +36,12 @@ final class FleetMember: Sendable {
 
     func connected(_ runner: CommandRunner, version: String) {
         state.withLock { $0 = (.connected(version: version), runner) }
+        changes.signal()
     }
 
     func failed(_ state: State) {
         self.state.withLock { $0.state = state }
+        changes.signal()
     }
 
     /// Whether it is connected now.

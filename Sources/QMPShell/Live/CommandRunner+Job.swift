@@ -7,12 +7,8 @@ extension CommandRunner {
 
     /// `.job ID [timeout=SECONDS] [dismiss=on|off]`: drives the job to its end; the line fails
     /// with the job's error, or when it is still running at the timeout.
-    func job(_ text: String) async -> LineOutcome {
-        let parsed: DirectiveArguments
-        switch arguments(of: .job, text) {
-        case .failure(let failed): return failed.outcome
-        case .success(let value): parsed = value
-        }
+    func job(_ text: String) async throws(LineOutcomeError) -> LineOutcome {
+        let parsed = try arguments(of: .job, text)
         guard parsed.words.count == 1, let id = parsed.words.first else {
             return .failed("usage: \(Directive.job.usage)")
         }
@@ -20,11 +16,7 @@ extension CommandRunner {
         var dismiss = true
         for member in parsed.arguments {
             switch (member.key, member.value) {
-            case ("timeout", let value):
-                switch Self.timeout(value, of: .job) {
-                case .failure(let failed): return failed.outcome
-                case .success(let seconds): timeout = seconds
-                }
+            case ("timeout", let value): timeout = try Self.timeout(value, of: .job)
             case ("dismiss", .bool(let flag)): dismiss = flag
             case ("dismiss", .string("on")): dismiss = true
             case ("dismiss", .string("off")): dismiss = false
@@ -32,11 +24,7 @@ extension CommandRunner {
             default: return .failed(".job: unknown argument '\(member.key)' (timeout=, dismiss=)")
             }
         }
-        let client: QMPClient
-        switch serverClient(for: ".job \(id)") {
-        case .failure(let instead): return instead.outcome
-        case .success(let connected): client = connected
-        }
+        let client = try serverClient(for: ".job \(id)")
         var driver = JobDriver(client: client, id: id, dismiss: dismiss, commandTimeout: configuration.commandTimeout)
         if configuration.jobBarOnStandardError { driver.progress = StandardErrorBar().show }
         do throws(JobDriver.Failure) {

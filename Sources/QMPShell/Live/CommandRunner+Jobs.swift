@@ -4,13 +4,9 @@ import QMPLineSyntax
 extension CommandRunner {
     /// `.jobs`: the jobs (`query-jobs`) and the migration (`query-migrate`), once: a line each on
     /// a terminal, else one JSON object `{"jobs": [...], "migration": {...}}`.
-    func jobs(_ text: String) async -> LineOutcome {
+    func jobs(_ text: String) async throws(LineOutcomeError) -> LineOutcome {
         guard text.trimmingWhitespace().isEmpty else { return .failed("usage: \(Directive.jobs.usage)") }
-        let client: QMPClient
-        switch serverClient(for: ".jobs") {
-        case .failure(let instead): return instead.outcome
-        case .success(let connected): client = connected
-        }
+        let client = try serverClient(for: ".jobs")
         let jobs: JSONValue
         var migration: JSONValue?
         do throws(QMPError) {

@@ -4,15 +4,11 @@ import QMPLineSyntax
 extension CommandRunner {
     /// `.qom-tree [PATH]`: the QOM tree below PATH (`/machine` by default), indented when results
     /// go to a terminal, one JSON object per object otherwise.
-    func qomTree(_ text: String) async -> LineOutcome {
+    func qomTree(_ text: String) async throws(LineOutcomeError) -> LineOutcome {
         let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard words.count <= 1 else { return .failed("usage: \(Directive.qomTree.usage)") }
         let root = words.first ?? "/machine"
-        let client: QMPClient
-        switch serverClient(for: ".qom-tree") {
-        case .failure(let instead): return instead.outcome
-        case .success(let connected): client = connected
-        }
+        let client = try serverClient(for: ".qom-tree")
         // QEMU 10.1 reads a level's properties and values in one command; without the schema,
         // asking is how to know.
         let listGet = await schema?.schema().map { $0.commands["qom-list-get"] != nil }

@@ -14,47 +14,33 @@ struct WatchMode {
         let deadline = options.timeout.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
         let timedOut: ExitStatus = options.count == nil ? .success : .lineFailed
         var remaining = options.count
-        while let client = link.client, let listener = link.listener {
+        var status: ExitStatus?
+        let follower = ConnectionFollower(link: link, connector: connector)
+        await follower.follow(until: deadline) { client in
+            guard let listener = link.listener else { return nil }
             let watcher = EventWatcher(
                 listener: listener, style: isatty(1) == 1 ? .readable : .json, pretty: options.pretty, output: output)
             let (outcome, printed) = await watcher.run(count: remaining, deadline: deadline)
-            switch outcome {
-            case .countReached: return .success
-            case .timedOut: return timedOut
-            case .connectionEnded: break
-            }
-            let cause = client.disconnectCause ?? .disconnected("the connection ended")
-            guard connector.retryPolicy != nil else {
-                output.diagnostic(formatter.error("qmp-shell: \(cause)"))
-                return .connection
+            guard outcome == .connectionEnded else {
+                status = outcome == .countReached ? .success : timedOut
+                return nil
             }
             remaining = remaining.map { $0 - printed }
-            link.detach(reason: "reconnecting")
+            let cause = client.disconnectCause ?? .disconnected("the connection ended")
             await client.disconnect()
-            output.diagnostic(formatter.notice(connector.reconnectingNotice(after: cause)))
-            // Retried as --retry-delay and --retries say, but no longer than --timeout.
-            let connecting = Task { await connector.connectClient(notice: { _ in }) }
-            let timer = deadline.map { deadline in
-                Task {
-                    try? await Task.sleep(until: deadline)
-                    if !Task.isCancelled { connecting.cancel() }
-                }
-            }
-            let result = await connecting.value
-            timer?.cancel()
-            if let deadline, ContinuousClock.now >= deadline {
-                if case .success(let (client, _)) = result { await client.disconnect() }
-                return timedOut
-            }
-            switch result {
-            case .success(let (client, listener)):
-                link.attach(client, listener: listener)
-                output.diagnostic(formatter.notice(connector.reconnectedNotice(to: client)))
-            case .failure(let error):
-                output.diagnostic(formatter.error(connector.gaveUpNotice(error)))
-                return .connection
+            return cause
+        } change: { change in
+            switch change {
+            case .lost(let message):
+                status = .connection
+                output.diagnostic(formatter.error(message))
+            case .reconnecting(let notice, _), .reconnected(let notice, _):
+                output.diagnostic(formatter.notice(notice))
             }
         }
-        return .connection
+        // The follower ended without a word: the deadline passed while it reconnected (or there
+        // was no listener).
+        if let status { return status }
+        return deadline.map { ContinuousClock.now >= $0 } == true ? timedOut : .connection
     }
 }
