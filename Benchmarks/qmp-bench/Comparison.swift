@@ -14,6 +14,10 @@ struct Comparison: Sendable {
     var notes: [String] = []
     /// Why the comparison could not run, if it could not (missing peer, no QEMU...).
     var failure: String?
+    /// Whether `ours` and `theirs` are pairs (run `i` of each taken back to back), so the ratio is
+    /// the median of the runs' own ratios: for a server whose speed drifts between runs by more
+    /// than the difference measured (see `LibvirtBenchmark`).
+    var paired = false
 
     init(
         name: String, peer: String, metric: Metric, goal: Double?, ours: Samples = Samples(),
@@ -30,6 +34,9 @@ struct Comparison: Sendable {
     /// How many times better we are than the peer, comparing medians; `nil` if not measured.
     var ratio: Double? {
         guard failure == nil, !ours.isEmpty, !theirs.isEmpty else { return nil }
+        if paired && ours.values.count == theirs.values.count {
+            return Samples(values: zip(ours.values, theirs.values).map { metric.ratio(ours: $0, theirs: $1) }).median
+        }
         return metric.ratio(ours: ours.median, theirs: theirs.median)
     }
 

@@ -44,39 +44,41 @@ public final class LibvirtDomain: @unchecked Sendable {
         _ command: String, passing descriptors: [Int32] = [],
         completion: @escaping @Sendable (Result<String, QMPError>) -> Void
     ) {
+        connection.queue.async { [self] in completion(callMonitor(command, passing: descriptors)) }
+    }
+
+    /// Makes the passthrough call on the caller's thread and waits for QEMU's reply: the blocking
+    /// part of ``monitorCommand(_:passing:completion:)``, for a caller that has nothing else to do
+    /// meanwhile (``LibvirtTransport``'s lock-step calls).
+    func callMonitor(_ command: String, passing descriptors: [Int32]) -> Result<String, QMPError> {
         if !descriptors.isEmpty, connection.isRemote {
-            completion(
-                .failure(
-                    .invalidArgument(
-                        "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)")))
-            return
+            return .failure(
+                .invalidArgument(
+                    "file descriptors can only be passed to a domain of a local libvirtd, not \(connection.uri)"))
         }
-        connection.queue.async { [self] in
-            let api = connection.api
-            var result: UnsafeMutablePointer<CChar>?
-            let status: Int32
-            if descriptors.isEmpty {
-                status = api.virDomainQemuMonitorCommand(pointer, command, &result, 0)
-            } else {
-                var files = descriptors
-                var returnedCount: UInt32 = 0
-                var returned: UnsafeMutablePointer<Int32>?
-                status = api.virDomainQemuMonitorCommandWithFiles(
-                    pointer, command, UInt32(files.count), &files, &returnedCount, &returned, &result, 0)
-                if let returned {
-                    for index in 0..<Int(returnedCount) { close(returned[index]) }
-                    free(returned)
-                }
+        let api = connection.api
+        var result: UnsafeMutablePointer<CChar>?
+        let status: Int32
+        if descriptors.isEmpty {
+            status = api.virDomainQemuMonitorCommand(pointer, command, &result, 0)
+        } else {
+            var files = descriptors
+            var returnedCount: UInt32 = 0
+            var returned: UnsafeMutablePointer<Int32>?
+            status = api.virDomainQemuMonitorCommandWithFiles(
+                pointer, command, UInt32(files.count), &files, &returnedCount, &returned, &result, 0)
+            if let returned {
+                for index in 0..<Int(returnedCount) { close(returned[index]) }
+                free(returned)
             }
-            guard status == 0, let result else {
-                let message = Libvirt.lastError(api)
-                let gone = api.virDomainIsActive(pointer) != 1
-                completion(.failure(gone ? .disconnected("domain '\(name)': \(message)") : .invalidState(message)))
-                return
-            }
-            defer { free(result) }
-            completion(.success(String(cString: result)))
         }
+        guard status == 0, let result else {
+            let message = Libvirt.lastError(api)
+            let gone = api.virDomainIsActive(pointer) != 1
+            return .failure(gone ? .disconnected("domain '\(name)': \(message)") : .invalidState(message))
+        }
+        defer { free(result) }
+        return .success(String(cString: result))
     }
 
     /// Calls `handler` for each QEMU event of this domain, on libvirt's event thread, until the

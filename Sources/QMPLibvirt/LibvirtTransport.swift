@@ -23,6 +23,9 @@ public final class LibvirtTransport: QMPTransport {
     /// The domain whose monitor this is.
     public let domain: LibvirtDomain
     private let inbound: QMPInbound
+    /// Whether each passthrough call is made on ``eventLoop`` itself (see
+    /// ``open(_:inbound:callsOnEventLoop:)``).
+    private let callsOnEventLoop: Bool
     private let state = Mutex(State())
 
     private struct State {
@@ -38,17 +41,29 @@ public final class LibvirtTransport: QMPTransport {
     public static let outOfBandRefusal =
         "exec-oob cannot go through libvirt: its QEMU passthrough runs one command at a time"
 
-    private init(domain: LibvirtDomain, inbound: QMPInbound) {
+    private init(domain: LibvirtDomain, inbound: QMPInbound, callsOnEventLoop: Bool) {
         self.domain = domain
         self.inbound = inbound
+        self.callsOnEventLoop = callsOnEventLoop
         eventLoop = MultiThreadedEventLoopGroup.singleton.next()
     }
 
     /// Opens the transport to `domain`'s monitor: watches its events, its end and the daemon
     /// connection, then greets `inbound` with the QEMU version. Throws
     /// ``QMPError/couldNotConnect(_:)`` when libvirt refuses any of it.
-    public static func open(_ domain: LibvirtDomain, inbound: QMPInbound) async throws(QMPError) -> LibvirtTransport {
-        let transport = LibvirtTransport(domain: domain, inbound: inbound)
+    ///
+    /// libvirt's passthrough call blocks until QEMU's reply. By default it is made on the
+    /// connection's own thread, so ``eventLoop`` stays free meanwhile: a reply timeout, another
+    /// target, the user's keys are served while a command is out. That costs two hand-offs
+    /// between threads a command (there and back: about twice the context switches of a C loop
+    /// of the same calls). With `callsOnEventLoop`, a command sent from ``eventLoop`` is called there
+    /// (one sent from elsewhere is moved there first): for a caller that works in lock-step on
+    /// that loop and sets no reply timeout, which waits for each reply anyway, so nothing else on
+    /// the loop (a timer) runs until the reply is in.
+    public static func open(
+        _ domain: LibvirtDomain, inbound: QMPInbound, callsOnEventLoop: Bool = false
+    ) async throws(QMPError) -> LibvirtTransport {
+        let transport = LibvirtTransport(domain: domain, inbound: inbound, callsOnEventLoop: callsOnEventLoop)
         do throws(QMPError) {
             // Events first: none between the version query and the registration is lost.
             let events = try await domain.monitorEvents { [weak transport] event in transport?.deliver(event) }
@@ -108,29 +123,45 @@ public final class LibvirtTransport: QMPTransport {
                 return state.descriptors
             }
             let quitting = command["execute"] == "quit"
-            domain.monitorCommand(JSONValue.object(command).serialized(), passing: descriptors) { [self] result in
-                switch result {
-                case .success(let text):
-                    guard case .object(let answer) = try? JSONParser.parse(text) else {
-                        end(
-                            because: .protocolViolation(
-                                "libvirt passed on a reply that is not a JSON object: \(text.prefix(120))"))
-                        return
+            let text = JSONValue.object(command).serialized()
+            if callsOnEventLoop {
+                if eventLoop.inEventLoop {
+                    finish(domain.callMonitor(text, passing: descriptors), id: id, quitting: quitting)
+                } else {
+                    eventLoop.execute { [self] in
+                        finish(domain.callMonitor(text, passing: descriptors), id: id, quitting: quitting)
                     }
-                    reply(answer, id: id)
-                case .failure(.disconnected(let reason)):
-                    end(because: .disconnected(reason))
-                case .failure where quitting:
-                    // QEMU quit before libvirt read its reply: the monitor is gone, as asked.
-                    end(because: .disconnected("domain '\(domain.name)' quit"))
-                case .failure(let error):
-                    // libvirt refused the call itself: that command fails, the session goes on.
-                    reply(
-                        ["error": ["class": "GenericError", "desc": .string("libvirt: \(error.description)")]], id: id)
+                }
+            } else {
+                domain.monitorCommand(text, passing: descriptors) { [self] result in
+                    finish(result, id: id, quitting: quitting)
                 }
             }
         }
         return eventLoop.makeSucceededFuture(())
+    }
+
+    /// What a passthrough call's outcome means for the client: a reply (QEMU's, or an error for a
+    /// call libvirt refused), or the end of the transport.
+    private func finish(_ result: Result<String, QMPError>, id: JSONValue?, quitting: Bool) {
+        switch result {
+        case .success(let text):
+            guard case .object(let answer) = try? JSONParser.parse(text) else {
+                end(
+                    because: .protocolViolation(
+                        "libvirt passed on a reply that is not a JSON object: \(text.prefix(120))"))
+                return
+            }
+            reply(answer, id: id)
+        case .failure(.disconnected(let reason)):
+            end(because: .disconnected(reason))
+        case .failure where quitting:
+            // QEMU quit before libvirt read its reply: the monitor is gone, as asked.
+            end(because: .disconnected("domain '\(domain.name)' quit"))
+        case .failure(let error):
+            // libvirt refused the call itself: that command fails, the session goes on.
+            reply(["error": ["class": "GenericError", "desc": .string("libvirt: \(error.description)")]], id: id)
+        }
     }
 
     public func passDescriptors(_ descriptors: [Int32]) async throws(QMPError) {

@@ -36,10 +36,15 @@ public struct LibvirtTarget: Sendable {
     }
 
     /// Opens the connection, finds the running domain and connects `client` to its monitor.
-    public func connect(_ client: QMPClient) async throws(QMPError) {
+    /// `lockStep`: the client is used in lock-step from its transport's event loop with no reply
+    /// timeout, so libvirt's calls are made right there (see
+    /// ``QMPLibvirt/LibvirtTransport/open(_:inbound:callsOnEventLoop:)``).
+    public func connect(_ client: QMPClient, lockStep: Bool = false) async throws(QMPError) {
         let connection = try await LibvirtConnection.open(uri)
         let found = try await connection.domain(domain)
-        try await client.connect { inbound in try await LibvirtTransport.open(found, inbound: inbound) }
+        try await client.connect { inbound in
+            try await LibvirtTransport.open(found, inbound: inbound, callsOnEventLoop: lockStep)
+        }
     }
 
     /// The names of the running domains on `uri`, sorted.

@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import NIOCore
 import NIOPosix
@@ -53,6 +54,7 @@ public final class StandardStreams: ShellOutput {
     }
 
     private let batching: Bool
+    private let timersOffTheEventLoop: Bool
     private let lock = Mutex(Batch())
 
     /// Every result written at once.
@@ -60,8 +62,14 @@ public final class StandardStreams: ShellOutput {
 
     /// With `batchingResults`, results are written in batches of at most ``batchInterval``; call
     /// ``flush()`` before the program ends.
-    public init(batchingResults: Bool) {
+    ///
+    /// A batch's timer runs on NIO's event loop, where it costs no thread hand-off; with
+    /// `timersOffTheEventLoop` it runs on a Dispatch queue instead, for a run whose event loop
+    /// may wait in a blocking call (a libvirt script in lock-step), so that the results before a
+    /// slow command still wait at most ``batchInterval``.
+    public init(batchingResults: Bool, timersOffTheEventLoop: Bool = false) {
         batching = batchingResults
+        self.timersOffTheEventLoop = timersOffTheEventLoop
     }
 
     public func result(_ text: String) {
@@ -89,12 +97,24 @@ public final class StandardStreams: ShellOutput {
         // class comment): a poll, which wakes nobody, instead of a write.
         if checkReader, Self.readerHasGone() { flush() }
         if scheduleFlush {
-            MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) { [self] in
-                lock.withLock { batch in
-                    batch.flushScheduled = false
-                    Self.writeBatch(&batch)
+            if timersOffTheEventLoop {
+                let interval = Self.batchInterval.components
+                let nanoseconds = Int(interval.seconds) * 1_000_000_000 + Int(interval.attoseconds / 1_000_000_000)
+                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in flushBatch()
+                }
+            } else {
+                MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) {
+                    [self] in flushBatch()
                 }
             }
+        }
+    }
+
+    /// The batch's timer: writes what waits and lets the next result start a batch.
+    private func flushBatch() {
+        lock.withLock { batch in
+            batch.flushScheduled = false
+            Self.writeBatch(&batch)
         }
     }
 

@@ -37,6 +37,8 @@ public final class RunningShell: @unchecked Sendable {
 
     /// Its process id, to signal it.
     public var pid: Int32 { process.processIdentifier }
+    /// Whether it is still running.
+    public var isRunning: Bool { process.isRunning }
 
     /// What it printed on standard output so far.
     public var standardOutput: String { lock.withLock { String(decoding: output, as: UTF8.self) } }

@@ -16,8 +16,11 @@ public struct ShellRun: Sendable {
 
     public func run() async -> ExitStatus {
         let mode = RunMode(options, standardInputIsTerminal: isatty(0) == 1)
-        // A script's replies to a pipe or a file go out in batches (see StandardStreams).
-        let output = StandardStreams(batchingResults: mode != .interactive && mode != .watch && isatty(1) == 0)
+        // A script's replies to a pipe or a file go out in batches (see StandardStreams); through
+        // libvirt the event loop may wait in libvirt's calls (see LibvirtTarget.connect).
+        let output = StandardStreams(
+            batchingResults: mode != .interactive && mode != .watch && isatty(1) == 0,
+            timersOffTheEventLoop: options.domain != nil)
         defer { output.flush() }
         let configuration = ShellConfiguration(options, colorTerminal: isatty(mode == .interactive ? 0 : 1) == 1)
             .live(interactive: mode == .interactive)
@@ -103,9 +106,11 @@ public struct ShellRun: Sendable {
             : nil
         if address != nil || libvirtTarget != nil {
             if let libvirtTarget {
+                // A script without a reply timeout runs in lock-step on the connection's loop (below).
+                let lockStep = mode == .script && configuration.commandTimeout == nil
                 connector = Connector(place: libvirtTarget.place, retryPolicy: retries, makeClient: makeClient) {
                     client throws(QMPError) in
-                    try await libvirtTarget.connect(client)
+                    try await libvirtTarget.connect(client, lockStep: lockStep)
                 }
             } else {
                 let address = address!
