@@ -7,12 +7,14 @@
  *
  * With --event-loop it first registers libvirt's default event loop and runs it on a thread of its
  * own, as a client that wants events must (qmp-shell does): the same calls, with what that loop
- * costs them.
+ * costs them. With --events it also does what qmp-shell does to hear of events and of the
+ * domain's end: keepalive (5 s, 3 missed), a QEMU monitor event callback and a lifecycle event
+ * callback on the domain (both doing nothing).
  *
  * Compiled by Benchmarks/run.sh at bench time:
  *   gcc -O2 -o .bench/libvirt_lockstep Benchmarks/libvirt_lockstep.c -lvirt-qemu -lvirt -lpthread
  *
- *   libvirt_lockstep [--event-loop] URI DOMAIN COUNT
+ *   libvirt_lockstep [--event-loop | --events] URI DOMAIN COUNT
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +31,16 @@ static int fail(const char *what) {
     return 1;
 }
 
+static void on_monitor_event(virConnectPtr connection, virDomainPtr domain, const char *event, long long seconds,
+                             unsigned int microseconds, const char *details, void *opaque) {
+    (void)connection, (void)domain, (void)event, (void)seconds, (void)microseconds, (void)details, (void)opaque;
+}
+
+static int on_lifecycle_event(virConnectPtr connection, virDomainPtr domain, int event, int detail, void *opaque) {
+    (void)connection, (void)domain, (void)event, (void)detail, (void)opaque;
+    return 0;
+}
+
 static void *run_event_loop(void *unused) {
     (void)unused;
     while (virEventRunDefaultImpl() == 0) {}
@@ -37,13 +49,14 @@ static void *run_event_loop(void *unused) {
 
 int main(int argc, char **argv) {
     const char *program = argv[0];
-    int event_loop = argc > 1 && strcmp(argv[1], "--event-loop") == 0;
+    int events = argc > 1 && strcmp(argv[1], "--events") == 0;
+    int event_loop = events || (argc > 1 && strcmp(argv[1], "--event-loop") == 0);
     if (event_loop) {
         argc--;
         argv++;
     }
     if (argc != 4) {
-        fprintf(stderr, "usage: %s [--event-loop] URI DOMAIN COUNT\n", program);
+        fprintf(stderr, "usage: %s [--event-loop | --events] URI DOMAIN COUNT\n", program);
         return 2;
     }
     const char *uri = argv[1];
@@ -68,6 +81,14 @@ int main(int argc, char **argv) {
     if (connection == NULL) return fail("could not connect");
     virDomainPtr domain = virDomainLookupByName(connection, name);
     if (domain == NULL) return fail("no such domain");
+    if (events) {
+        if (virConnectSetKeepAlive(connection, 5, 3) < 0) return fail("could not set keepalive");
+        if (virConnectDomainQemuMonitorEventRegister(connection, domain, NULL, on_monitor_event, NULL, NULL, 0) < 0)
+            return fail("could not register for QEMU monitor events");
+        if (virConnectDomainEventRegisterAny(connection, domain, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                             VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle_event), NULL, NULL) < 0)
+            return fail("could not register for lifecycle events");
+    }
 
     for (long index = 0; index < count; index++) {
         char *reply = NULL;

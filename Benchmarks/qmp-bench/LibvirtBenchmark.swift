@@ -11,15 +11,16 @@ import Synchronization
 /// - ours: `qmp-shell --domain D --connect URI -f FILE` with 1,000 `query-status` lines, and the
 ///   same with 1 line (its start-up: connecting, registering for events, `query-version`);
 /// - the C client (`Benchmarks/libvirt_lockstep.c`): `virConnectOpen`, `virDomainLookupByName`,
-///   then `virDomainQemuMonitorCommand` 1,000 times, printing each reply; the same with 1 call; and
-///   the same 1,000 with libvirt's event loop running on a thread (`--event-loop`), as ours runs it;
+///   then `virDomainQemuMonitorCommand` 1,000 times, printing each reply; the same with 1 call; the
+///   same 1,000 with libvirt's event loop running on a thread (`--event-loop`), as ours runs it; and
+///   with that loop and the registrations ours makes for events and the domain's end (`--events`);
 /// - virsh: a shell loop of 100 `virsh -c URI qemu-monitor-command D '{"execute":"query-status"}'`.
 ///
 /// Rows: ours against C with start-up included (1,000 / wall time), as medians and run by run (the
 /// goal: the median of each run's ratio, ours and C taken back to back, since the server's own
 /// pace drifts between runs), and with start-up subtracted (999 / (wall time of 1,000 - wall time
-/// of 1), from the same run); ours against the C client with libvirt's event loop (no goal: it
-/// shows what that loop costs); ours (start-up included) against virsh per command; the start-up
+/// of 1), from the same run); ours against the C client with libvirt's event loop, and with the
+/// loop and the registrations (no goal: they show what those cost); ours (start-up included) against virsh per command; the start-up
 /// runs themselves.
 ///
 /// Events: `qmp-shell --domain D --watch --event STOP --event RESUME --count 100 --timeout 60` while
@@ -60,7 +61,9 @@ struct LibvirtBenchmark: Benchmark {
         // Exits at the first failure; virsh prints each reply followed by an empty line.
         let loop = #"for ((i = 0; i < $3; i++)); do virsh -c "$1" qemu-monitor-command "$2" "$4" || exit 1; done"#
         // Ours and the C client back to back, so that each run's pair meets the server alike.
-        let sides = ["ours", "C", "ours, 1 line", "C, 1 call", "C + event loop", "virsh x\(virshCount)"]
+        let sides = [
+            "ours", "C", "ours, 1 line", "C, 1 call", "C + event loop", "C + events", "virsh x\(virshCount)",
+        ]
         let samples = try await context.alternate(sides, figures: [.seconds], warmup: 1) { side in
             let expected: Int
             let result: SubprocessResult
@@ -71,10 +74,11 @@ struct LibvirtBenchmark: Benchmark {
                     "qmp-shell --domain -f", context.ourShell,
                     ["--domain", domain, "--connect", uri, "-f", side == 0 ? script : oneLine], lines: expected,
                     timeout: .seconds(300))
-            case 1, 3, 4:
+            case 1, 3, 4, 5:
                 expected = side == 3 ? 1 : commandCount
+                let mode = side == 4 ? ["--event-loop"] : side == 5 ? ["--events"] : []
                 result = try await context.runChecked(
-                    "libvirt_lockstep", client, (side == 4 ? ["--event-loop"] : []) + [uri, domain, String(expected)],
+                    "libvirt_lockstep", client, mode + [uri, domain, String(expected)],
                     lines: expected, timeout: .seconds(300))
             default:
                 expected = virshCount
@@ -132,16 +136,22 @@ struct LibvirtBenchmark: Benchmark {
         withLoop.notes.append(
             "the C client with libvirt's default event loop run on a thread (libvirt_lockstep --event-loop), "
                 + "as ours must to receive events; start-up included")
+        var withEvents = Comparison(
+            name: "libvirt: 1,000 query-status (-f)", peer: "C + events", metric: rate, goal: nil,
+            ours: rates(times[0], count), theirs: rates(times[5], count))
+        withEvents.notes.append(
+            "the C client also registered as ours is to hear of events and of the domain's end (libvirt_lockstep "
+                + "--events: keepalive, a QEMU monitor event callback, a lifecycle event callback); start-up included")
         var virsh = Comparison(
             name: "libvirt: query-status, per command", peer: "virsh", metric: rate, goal: 8,
-            ours: rates(times[0], count), theirs: rates(times[5], Double(virshCount)))
+            ours: rates(times[0], count), theirs: rates(times[6], Double(virshCount)))
         virsh.notes.append(
             "ours: 1,000 lines in one qmp-shell, start-up included; virsh: a bash loop of \(virshCount) "
                 + "`virsh -c URI qemu-monitor-command D '\(command)'`, each a whole virsh")
         let startup = Comparison(
             name: "libvirt: start-up + 1 query-status", peer: peer, metric: .seconds, goal: nil,
             ours: Samples(values: times[2]), theirs: Samples(values: times[3]))
-        return [whole, pairedRow, marginalRow, withLoop, virsh, startup]
+        return [whole, pairedRow, marginalRow, withLoop, withEvents, virsh, startup]
     }
 
     // MARK: - Events
