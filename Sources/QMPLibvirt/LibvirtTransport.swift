@@ -125,13 +125,10 @@ public final class LibvirtTransport: QMPTransport {
             let quitting = command["execute"] == "quit"
             let text = JSONValue.object(command).serialized()
             if callsOnEventLoop {
-                if eventLoop.inEventLoop {
+                let call = { @Sendable [self] in
                     finish(domain.callMonitor(text, passing: descriptors), id: id, quitting: quitting)
-                } else {
-                    eventLoop.execute { [self] in
-                        finish(domain.callMonitor(text, passing: descriptors), id: id, quitting: quitting)
-                    }
                 }
+                if eventLoop.inEventLoop { call() } else { eventLoop.execute(call) }
             } else {
                 domain.monitorCommand(text, passing: descriptors) { [self] result in
                     finish(result, id: id, quitting: quitting)

@@ -86,7 +86,7 @@ public final class CommandRunner: @unchecked Sendable {
 
     /// Runs one line and reports how it ended. Errors are described in the outcome, not printed.
     public func run(line: String) async -> LineOutcome {
-        if configuration.hmp, !line.drop(while: \.isWhitespace).hasPrefix(".") {
+        if configuration.hmp, LineStart(of: line).firstByte != UInt8(ascii: ".") {
             return await runHMP(line)
         }
         let lineSchema = await prepareTyping(for: line)

@@ -98,9 +98,8 @@ public final class StandardStreams: ShellOutput {
         if checkReader, Self.readerHasGone() { flush() }
         if scheduleFlush {
             if timersOffTheEventLoop {
-                let interval = Self.batchInterval.components
-                let nanoseconds = Int(interval.seconds) * 1_000_000_000 + Int(interval.attoseconds / 1_000_000_000)
-                DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { [self] in flushBatch()
+                let delay = DispatchTimeInterval.nanoseconds(Int(TimeAmount(Self.batchInterval).nanoseconds))
+                DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [self] in flushBatch()
                 }
             } else {
                 MultiThreadedEventLoopGroup.singleton.next().scheduleTask(in: TimeAmount(Self.batchInterval)) {

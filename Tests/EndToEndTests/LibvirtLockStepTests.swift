@@ -60,24 +60,15 @@ struct LibvirtLockStepTests {
             $0.standardOutput.components(separatedBy: #""status""#).count - 1 == quick.count
         }
         #expect(shell.isRunning, "the slow command is still out")
-        // Let it go on: a writer opens the FIFO.
-        let writer = try Self.openForWriting(fifo)
+        // Let it go on: a writer opens the FIFO (refused until QEMU, its reader, has opened it).
+        var writer: Int32 = -1
+        try shell.waitUntil("QEMU to open the FIFO", timeout: .seconds(10)) { _ in
+            writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            return writer >= 0
+        }
         defer { close(writer) }
         let status = try shell.waitForExit(timeout: .seconds(30))
         #expect(status == 0 || status == 1, "\(shell.standardError)")
         #expect(!shell.standardError.contains("disconnected"), "\(shell.standardError)")
-    }
-
-    /// Opens `fifo` for writing once its reader (QEMU) has opened it, waiting at most 10 s.
-    static func openForWriting(_ fifo: String) throws -> Int32 {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while true {
-            let descriptor = open(fifo, O_WRONLY | O_NONBLOCK)
-            if descriptor >= 0 { return descriptor }
-            guard errno == ENXIO, ContinuousClock.now < deadline else {
-                throw FakeServerError("QEMU never opened \(fifo): errno \(errno)")
-            }
-            usleep(10_000)
-        }
     }
 }

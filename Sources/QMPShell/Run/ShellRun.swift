@@ -16,11 +16,13 @@ public struct ShellRun: Sendable {
 
     public func run() async -> ExitStatus {
         let mode = RunMode(options, standardInputIsTerminal: isatty(0) == 1)
-        // A script's replies to a pipe or a file go out in batches (see StandardStreams); through
-        // libvirt the event loop may wait in libvirt's calls (see LibvirtTarget.connect).
+        // A script of one domain with no reply timeout makes libvirt's calls on the connection's
+        // loop (LibvirtTarget.connect), which then waits in them: its output's timers run elsewhere.
+        let libvirtLockStep = options.domain != nil && mode == .script && options.commandTimeout == nil
+        // A script's replies to a pipe or a file go out in batches (see StandardStreams).
         let output = StandardStreams(
             batchingResults: mode != .interactive && mode != .watch && isatty(1) == 0,
-            timersOffTheEventLoop: options.domain != nil)
+            timersOffTheEventLoop: libvirtLockStep)
         defer { output.flush() }
         let configuration = ShellConfiguration(options, colorTerminal: isatty(mode == .interactive ? 0 : 1) == 1)
             .live(interactive: mode == .interactive)
@@ -106,11 +108,9 @@ public struct ShellRun: Sendable {
             : nil
         if address != nil || libvirtTarget != nil {
             if let libvirtTarget {
-                // A script without a reply timeout runs in lock-step on the connection's loop (below).
-                let lockStep = mode == .script && configuration.commandTimeout == nil
                 connector = Connector(place: libvirtTarget.place, retryPolicy: retries, makeClient: makeClient) {
                     client throws(QMPError) in
-                    try await libvirtTarget.connect(client, lockStep: lockStep)
+                    try await libvirtTarget.connect(client, lockStep: libvirtLockStep)
                 }
             } else {
                 let address = address!
